@@ -1,0 +1,290 @@
+//! `ScanConfig` (what one run was asked to do) and the project file
+//! `.keylint.toml` (allowlists, disabled rules, extra rules).
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::rules::{Confidence, ProviderSpec, RuleSpec, compile_pattern, load::line_of};
+
+/// Default `--max-file-size`: 10 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The name of the project config file.
+pub const PROJECT_FILE: &str = ".keylint.toml";
+
+/// Everything a scan needs to know, independent of the command line.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Files and directories to scan (`-` is stdin).
+    pub paths: Vec<PathBuf>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Also scan what .gitignore/.ignore exclude.
+    pub no_ignore: bool,
+    /// Files larger than this many bytes are skipped.
+    pub max_file_size: u64,
+    /// Findings below this confidence are not reported (`None`: the project's or medium).
+    pub min_confidence: Option<Confidence>,
+    /// Honour inline `keylint:allow` markers.
+    pub inline_allow: bool,
+    /// Extra user rule files.
+    pub rule_files: Vec<PathBuf>,
+    /// Explicit project config (else `.keylint.toml` is searched for).
+    pub config_file: Option<PathBuf>,
+    /// Baseline of accepted fingerprints.
+    pub baseline: Option<PathBuf>,
+    /// Whether reports may show full secrets.
+    pub show_secrets: bool,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            paths: vec![PathBuf::from(".")],
+            threads: 0,
+            no_ignore: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            min_confidence: None,
+            inline_allow: true,
+            rule_files: Vec::new(),
+            config_file: None,
+            baseline: None,
+            show_secrets: false,
+        }
+    }
+}
+
+/// A project config that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Unreadable file.
+    #[error("{path}: cannot read config: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed TOML, wrong types, unknown keys.
+    #[error("{path}:{line}: invalid config: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value that does not work (bad glob or regex).
+    #[error("{path}:{line}: {key}: {message}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the key.
+        line: usize,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The `[allowlist]` table as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSpec {
+    /// Gitignore-style globs of paths never reported.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes; a secret matching one is not reported.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Words; a secret containing one (case-insensitive) is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+/// `.keylint.toml` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// Default minimum confidence for this project.
+    #[serde(default)]
+    pub min_confidence: Option<Confidence>,
+    /// Rule ids switched off.
+    #[serde(default)]
+    pub disabled_rules: Vec<String>,
+    /// What is never reported.
+    #[serde(default)]
+    pub allowlist: AllowlistSpec,
+    /// A provider for the extra rules below.
+    #[serde(default)]
+    pub provider: Option<ProviderSpec>,
+    /// Extra rules, in the format of `rules/`.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// A loaded and checked project config.
+#[derive(Debug, Default)]
+pub struct ProjectConfig {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// Its text (for rule line numbers).
+    pub text: String,
+    /// The parsed spec.
+    pub spec: ProjectSpec,
+    /// Compiled path globs.
+    pub paths: Option<GlobSet>,
+    /// Compiled secret regexes.
+    pub regexes: Vec<Regex>,
+    /// Lowercased stopwords.
+    pub stopwords: Vec<String>,
+}
+
+impl ProjectConfig {
+    /// Loads and checks a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks config text.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let spec: ProjectSpec = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: path.to_path_buf(),
+            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            message: e.message().trim().to_string(),
+        })?;
+        let value_err = |key: &str, needle: &str, message: String| ConfigError::Value {
+            path: path.to_path_buf(),
+            line: text.find(needle).map_or(1, |o| line_of(text, o)),
+            key: key.to_string(),
+            message,
+        };
+        let mut globs = GlobSetBuilder::new();
+        for p in &spec.allowlist.paths {
+            let pattern = normalize_glob(p);
+            let glob = Glob::new(&pattern)
+                .map_err(|e| value_err("allowlist.paths", p, format!("bad glob {p:?}: {e}")))?;
+            globs.add(glob);
+        }
+        let paths = if spec.allowlist.paths.is_empty() {
+            None
+        } else {
+            Some(globs.build().map_err(|e| value_err("allowlist.paths", "paths", e.to_string()))?)
+        };
+        let mut regexes = Vec::new();
+        for r in &spec.allowlist.regexes {
+            regexes.push(compile_pattern(r).map_err(|e| {
+                value_err("allowlist.regexes", r, format!("regex does not compile: {e}"))
+            })?);
+        }
+        let stopwords = spec.allowlist.stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if !spec.rules.is_empty() && spec.provider.is_none() {
+            return Err(value_err(
+                "rule",
+                "[[rule]]",
+                "extra rules need a [provider] table".into(),
+            ));
+        }
+        Ok(ProjectConfig {
+            path: Some(path.to_path_buf()),
+            text: text.to_string(),
+            spec,
+            paths,
+            regexes,
+            stopwords,
+        })
+    }
+
+    /// Finds `.keylint.toml` from `start` up to the repository root (the first
+    /// directory holding `.git`) or the filesystem root.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = if start.is_file() { start.parent()? } else { start };
+        let start = std::fs::canonicalize(start).ok()?;
+        for dir in start.ancestors() {
+            let candidate = dir.join(PROJECT_FILE);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if dir.join(".git").exists() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// The directory relative to which allowlist paths are matched.
+    pub fn root(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent)
+    }
+
+    /// Whether a path (relative to the config's directory) is allowlisted.
+    pub fn path_allowed(&self, relative: &Path) -> bool {
+        self.paths.as_ref().is_some_and(|g| g.is_match(relative))
+    }
+
+    /// Whether a secret is allowlisted by a regex or stopword.
+    pub fn secret_allowed(&self, secret: &[u8]) -> bool {
+        if self.regexes.iter().any(|r| r.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords.iter().any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    }
+}
+
+/// Gitignore-style: a pattern without `/` matches at any depth; a trailing `/`
+/// means everything below; a leading `/` anchors at the root.
+fn normalize_glob(p: &str) -> String {
+    let mut g = p.trim().to_string();
+    if let Some(stripped) = g.strip_suffix('/') {
+        g = format!("{stripped}/**");
+    }
+    if let Some(stripped) = g.strip_prefix('/') {
+        stripped.to_string()
+    } else if !g.contains('/') || g.ends_with("/**") && !g[..g.len() - 3].contains('/') {
+        format!("**/{g}")
+    } else {
+        g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_are_gitignore_like() {
+        let cfg = ProjectConfig::parse(
+            Path::new("k.toml"),
+            "[allowlist]\npaths = [\"fixtures/\", \"*.lock\", \"/docs/a.md\"]\nstopwords = [\"Fake\"]\n",
+        )
+        .unwrap();
+        assert!(cfg.path_allowed(Path::new("fixtures/a/b.env")));
+        assert!(cfg.path_allowed(Path::new("sub/fixtures/x")));
+        assert!(cfg.path_allowed(Path::new("x/Cargo.lock")));
+        assert!(cfg.path_allowed(Path::new("docs/a.md")));
+        assert!(!cfg.path_allowed(Path::new("src/docs/a.md")));
+        assert!(cfg.secret_allowed(b"abcFAKEdef"));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e =
+            ProjectConfig::parse(Path::new("k.toml"), "\n[allowlist]\nbogus = 1\n").unwrap_err();
+        assert!(e.to_string().starts_with("k.toml:3: invalid config"), "{e}");
+        let e = ProjectConfig::parse(Path::new("k.toml"), "[allowlist]\nregexes = ['a(']\n")
+            .unwrap_err();
+        assert!(e.to_string().starts_with("k.toml:2: allowlist.regexes"), "{e}");
+    }
+}

@@ -1,0 +1,88 @@
+//! Secrets hidden in base64: Kubernetes `Secret` data, `.dockercfg` `auth`,
+//! basic-auth headers, encoded config blobs. Plausible base64 runs are decoded
+//! and, when they decode to text, scanned inside; a match is reported at the
+//! run's location in the outer blob. Pure; no I/O.
+
+use std::sync::OnceLock;
+
+use regex::bytes::Regex;
+
+use super::{RawMatch, Scanner, validate};
+
+/// Shortest run worth decoding (16 chars decode to 12 bytes).
+const MIN_RUN: usize = 16;
+/// Longest run decoded; longer ones are images, archives or key bodies.
+const MAX_RUN: usize = 16 * 1024;
+/// Decoded bytes per blob at most, to bound the cost on base64-heavy files.
+const BUDGET: usize = 1 << 20;
+
+fn run_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        crate::rules::compile_pattern(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+            .expect("the base64 run pattern compiles")
+    })
+}
+
+/// Whether decoded bytes are text worth scanning (printable ASCII, tabs, newlines).
+fn is_text(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && bytes.iter().all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
+}
+
+/// Decodes the base64 runs of `bytes` and scans inside them, appending matches
+/// located at their runs; true when the per-blob cap was hit.
+pub fn scan_base64_runs(
+    scanner: &mut Scanner<'_>,
+    bytes: &[u8],
+    found: &mut Vec<RawMatch>,
+) -> bool {
+    let mut budget = BUDGET;
+    let mut inner = Vec::new();
+    for run in run_regex().find_iter(bytes) {
+        let text = run.as_bytes();
+        if text.len() < MIN_RUN || text.len() > MAX_RUN || text.len() > budget {
+            continue;
+        }
+        // A run of letters only is a word or identifier, never worth decoding.
+        if !text.iter().any(u8::is_ascii_digit) && !text.contains(&b'=') && !text.contains(&b'+') {
+            continue;
+        }
+        let decoded = if text.contains(&b'-') || text.contains(&b'_') {
+            validate::b64url(text)
+        } else {
+            validate::b64std(text)
+        };
+        let Some(decoded) = decoded else { continue };
+        if decoded.len() < 8 || !is_text(&decoded) {
+            continue;
+        }
+        budget -= text.len();
+        inner.clear();
+        let hit_cap = scanner.scan_into(&decoded, &mut inner);
+        for m in inner.drain(..) {
+            found.push(RawMatch {
+                decoded_secret: Some(decoded[m.secret.clone()].to_vec()),
+                span: run.range(),
+                secret: run.range(),
+                ..m
+            });
+        }
+        if hit_cap || found.len() >= super::MAX_MATCHES_PER_BLOB {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_text;
+
+    #[test]
+    fn text_detection() {
+        assert!(is_text(b"user:pa55word"));
+        assert!(!is_text(b"\x89PNG\r\n"));
+        assert!(!is_text(b""));
+    }
+}

@@ -1,0 +1,88 @@
+//! `LineIndex`: byte offset to 1-based line and column. Pure; no I/O.
+
+/// Line starts of a blob, built once per blob that has findings.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `bytes` (one pass).
+    pub fn new(bytes: &[u8]) -> Self {
+        let mut starts = Vec::with_capacity(bytes.len() / 40 + 1);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and 1-based byte column of a byte offset.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line.saturating_sub(1)];
+        (line, offset - start + 1)
+    }
+
+    /// Byte range of a 1-based line (without its newline).
+    pub fn line_span(&self, bytes: &[u8], line: usize) -> std::ops::Range<usize> {
+        let start = self.starts.get(line.saturating_sub(1)).copied().unwrap_or(bytes.len());
+        let end = self.starts.get(line).map_or(bytes.len(), |&s| s - 1);
+        let end = if end > start && bytes.get(end - 1) == Some(&b'\r') { end - 1 } else { end };
+        start..end.max(start)
+    }
+}
+
+/// The byte range of the `n` lines before and after the line holding `span`.
+pub fn around(bytes: &[u8], span: std::ops::Range<usize>, n: usize) -> std::ops::Range<usize> {
+    let mut start = span.start.min(bytes.len());
+    for i in 0..=n {
+        match memchr::memrchr(b'\n', &bytes[..start]) {
+            Some(p) if i < n => start = p,
+            Some(p) => {
+                start = p + 1;
+                break;
+            }
+            None => {
+                start = 0;
+                break;
+            }
+        }
+    }
+    let mut end = span.end.min(bytes.len());
+    for _ in 0..=n {
+        match memchr::memchr(b'\n', &bytes[end..]) {
+            Some(p) => end = end + p + 1,
+            None => {
+                end = bytes.len();
+                break;
+            }
+        }
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_lines_and_columns() {
+        let b = b"ab\ncd\n\nxyz";
+        let ix = LineIndex::new(b);
+        assert_eq!(ix.locate(0), (1, 1));
+        assert_eq!(ix.locate(1), (1, 2));
+        assert_eq!(ix.locate(3), (2, 1));
+        assert_eq!(ix.locate(6), (3, 1));
+        assert_eq!(ix.locate(9), (4, 3));
+        assert_eq!(&b[ix.line_span(b, 2)], b"cd");
+        assert_eq!(&b[ix.line_span(b, 4)], b"xyz");
+    }
+
+    #[test]
+    fn around_lines() {
+        let b = b"l1\nl2\nl3 KEY\nl4\nl5";
+        let k = 9..12;
+        assert_eq!(&b[around(b, k.clone(), 0)], b"l3 KEY\n");
+        assert_eq!(&b[around(b, k.clone(), 1)], b"l2\nl3 KEY\nl4\n");
+        assert_eq!(&b[around(b, k, 5)], &b[..]);
+    }
+}

@@ -1,0 +1,110 @@
+//! Placeholders and documented example values: never reported. Pure; no I/O.
+
+/// Substrings (lowercase) that mark a value as a placeholder, not a key.
+const MARKERS: &[&[u8]] = &[
+    b"xxxx",
+    b"****",
+    b"...",
+    b"\xe2\x80\xa6",
+    b"example",
+    b"placeholder",
+    b"changeme",
+    b"change_me",
+    b"replace_me",
+    b"replaceme",
+    b"your_",
+    b"your-",
+    b"yourkey",
+    b"yourtoken",
+    b"yoursecret",
+    b"dummy",
+    b"redacted",
+    b"sample",
+    b"<",
+    b">",
+    b"${",
+    b"{{",
+    b"}}",
+    b"%s",
+    b"123456789",
+    b"abcdefgh",
+    b"insert_",
+    b"insert-",
+];
+
+/// Exact documented sample values that are public and not secrets.
+const DOCUMENTED: &[&[u8]] = &[
+    // jwt.io's default token.
+    b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // The Azurite storage emulator's published account key.
+    b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    // Stripe's documentation test keys.
+    b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    b"pk_test_TYooMQauvdEDq54NiTphI7jx",
+    b"sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    // GitHub's and npm's published samples.
+    b"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",
+    b"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",
+];
+
+/// Whether `secret` is a placeholder or a documented example value.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    if DOCUMENTED.contains(&secret) {
+        return true;
+    }
+    if has_long_run(secret, 6) {
+        return true;
+    }
+    let mut lower = [0u8; 512];
+    let n = secret.len().min(lower.len());
+    for (d, s) in lower.iter_mut().zip(&secret[..n]) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower = &lower[..n];
+    MARKERS.iter().any(|m| memchr::memmem::find(lower, m).is_some())
+}
+
+/// Whether one byte repeats `n` or more times in a row.
+fn has_long_run(s: &[u8], n: usize) -> bool {
+    let mut run = 1;
+    for w in s.windows(2) {
+        if w[0] == w[1] {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "sk-xxxxxxxxxxxxxxxxxxxx",
+            "<your-api-key>",
+            "${OPENAI_API_KEY}",
+            "{{ secrets.TOKEN }}",
+            "your_api_key_here",
+            "sk-...",
+            "aaaaaaaaaaaaaaaa",
+            "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",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+    }
+
+    #[test]
+    fn real_looking_keys_pass() {
+        for k in ["ghp_R3nd0mB0dyWithNoMarkersInIt1234aB", "sk_test_51Hq8xLkJd93kfP0aQ"] {
+            assert!(!is_placeholder(k.as_bytes()), "{k}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The `keylint` binary: parse arguments, run, map the result to an exit code.
+
+use std::process::ExitCode;
+
+use keylint::ExitStatus;
+
+mod cli;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(status) => status.into(),
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("keylint: error: {e:#}");
+            }
+            ExitStatus::Error.into()
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Reports: the findings of a run, rendered into any writer. Reporters never
+//! print directly and never show a full secret unless asked.
+
+pub mod human;
+pub mod json;
+
+use std::{io::Write, str::FromStr};
+
+use serde::Serialize;
+
+use crate::{finding::Finding, rules::RuleSet};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped by file, with rotation advice; for people.
+    Human,
+    /// The JSON contract (`version: 1`).
+    Json,
+    /// One JSON finding per line.
+    Jsonl,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "human" => Format::Human,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            _ => return Err(format!("unknown format {s:?}")),
+        })
+    }
+}
+
+/// Counts of a run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    /// Files scanned.
+    pub files: u64,
+    /// Blobs scanned (files, stdin, staged or history blobs).
+    pub blobs: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Commits walked (history).
+    pub commits: u64,
+    /// Binary files or blobs skipped.
+    pub skipped_binary: u64,
+    /// Files or blobs over `--max-file-size` skipped.
+    pub skipped_large: u64,
+    /// Symlinks, special files, submodules and LFS pointers skipped.
+    pub skipped_other: u64,
+    /// Paths skipped by the config's path allowlist.
+    pub skipped_allowlisted: u64,
+    /// Findings hidden by inline markers.
+    pub suppressed_inline: u64,
+    /// Findings hidden by config allowlists.
+    pub suppressed_allowlist: u64,
+    /// Findings hidden by the baseline.
+    pub suppressed_baseline: u64,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl Stats {
+    /// Adds another worker's counts.
+    pub fn merge(&mut self, o: &Stats) {
+        self.files += o.files;
+        self.blobs += o.blobs;
+        self.bytes += o.bytes;
+        self.commits += o.commits;
+        self.skipped_binary += o.skipped_binary;
+        self.skipped_large += o.skipped_large;
+        self.skipped_other += o.skipped_other;
+        self.skipped_allowlisted += o.skipped_allowlisted;
+        self.suppressed_inline += o.suppressed_inline;
+        self.suppressed_allowlist += o.suppressed_allowlist;
+        self.suppressed_baseline += o.suppressed_baseline;
+    }
+}
+
+/// Something keylint could not read or do; the rest of the run went on.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    /// The path or object concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// What happened (never contains a secret).
+    pub message: String,
+}
+
+impl Warning {
+    /// A warning about a path.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Warning { path: Some(path.into()), message: message.into() }
+    }
+
+    /// A warning about the run as a whole.
+    pub fn general(message: impl Into<String>) -> Self {
+        Warning { path: None, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{p}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Findings, sorted by path, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Problems that did not stop the run.
+    pub warnings: Vec<Warning>,
+    /// Counts.
+    pub stats: Stats,
+    /// Whether findings come from git history (changes the rotation advice).
+    pub history: bool,
+}
+
+impl Report {
+    /// Sorts findings and warnings so output never depends on thread count.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.warnings.sort();
+        self.warnings.dedup();
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// Print full secrets.
+    pub show_secrets: bool,
+    /// Use ANSI colour.
+    pub color: bool,
+}
+
+/// Renders a report.
+pub fn write(
+    format: Format,
+    report: &Report,
+    rules: &RuleSet,
+    opts: RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Human => human::write(report, rules, opts, out),
+        Format::Json => json::write(report, rules, opts, out),
+        Format::Jsonl => json::write_lines(report, rules, opts, out),
+    }
+}
