@@ -123,8 +123,12 @@ def main() -> int:
 
     by_file: dict[str, list[dict]] = defaultdict(list)
     unlabelled: list[dict] = []
+    in_labels_file = 0
     for f in findings:
         key = rel_path(str(f.get("path", "")), outdir)
+        if key == "labels.jsonl":  # the answer key itself holds every secret: not part of the corpus
+            in_labels_file += 1
+            continue
         if key in labels:
             by_file[key].append(f)
         else:
@@ -187,6 +191,8 @@ def main() -> int:
     print(f"STRAYS      {len(strays)} findings in positive files not matching the labelled secret")
     if unlabelled:
         print(f"UNLABELLED  {len(unlabelled)} findings in files missing from labels.jsonl")
+    if in_labels_file:
+        print(f"  ({in_labels_file} findings in labels.jsonl itself were ignored)")
     print()
 
     print("Per-provider recall:")

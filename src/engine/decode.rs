@@ -3,9 +3,7 @@
 //! and, when they decode to text, scanned inside; a match is reported at the
 //! run's location in the outer blob. Pure; no I/O.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
+use std::ops::Range;
 
 use super::{RawMatch, Scanner, validate};
 
@@ -16,11 +14,43 @@ const MAX_RUN: usize = 16 * 1024;
 /// Decoded bytes per blob at most, to bound the cost on base64-heavy files.
 const BUDGET: usize = 1 << 20;
 
-fn run_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        crate::rules::compile_pattern(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-            .expect("the base64 run pattern compiles")
+/// Bytes that can be part of a base64 or base64url run.
+static B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+};
+
+/// The runs of base64 characters (with up to two `=` of padding) at least
+/// `MIN_RUN` long. A table-driven loop: one pass, no regex, no reverse search.
+fn runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let n = bytes.len();
+        loop {
+            while i < n && !B64[bytes[i] as usize] {
+                i += 1;
+            }
+            if i >= n {
+                return None;
+            }
+            let start = i;
+            while i < n && B64[bytes[i] as usize] {
+                i += 1;
+            }
+            let body = i;
+            while i < n && i - body < 2 && bytes[i] == b'=' {
+                i += 1;
+            }
+            if body - start >= MIN_RUN {
+                return Some(start..i);
+            }
+        }
     })
 }
 
@@ -39,8 +69,8 @@ pub fn scan_base64_runs(
 ) -> bool {
     let mut budget = BUDGET;
     let mut inner = Vec::new();
-    for run in run_regex().find_iter(bytes) {
-        let text = run.as_bytes();
+    for run in runs(bytes) {
+        let text = &bytes[run.clone()];
         if text.len() < MIN_RUN || text.len() > MAX_RUN || text.len() > budget {
             continue;
         }
@@ -63,8 +93,8 @@ pub fn scan_base64_runs(
         for m in inner.drain(..) {
             found.push(RawMatch {
                 decoded_secret: Some(decoded[m.secret.clone()].to_vec()),
-                span: run.range(),
-                secret: run.range(),
+                span: run.clone(),
+                secret: run.clone(),
                 ..m
             });
         }
@@ -78,6 +108,13 @@ pub fn scan_base64_runs(
 #[cfg(test)]
 mod tests {
     use super::is_text;
+
+    #[test]
+    fn finds_runs() {
+        let text = b"a: dXNlcjpwYXNzd29yZDEyMw==, short abc, x=Zm9vYmFyYmF6cXV4cXV1eA";
+        let found: Vec<&[u8]> = super::runs(text).map(|r| &text[r]).collect();
+        assert_eq!(found, vec![&b"dXNlcjpwYXNzd29yZDEyMw=="[..], b"Zm9vYmFyYmF6cXV4cXV1eA"]);
+    }
 
     #[test]
     fn text_detection() {

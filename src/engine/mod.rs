@@ -68,9 +68,10 @@ pub struct Scanner<'r> {
     rules: &'r RuleSet,
     min_confidence: Confidence,
     decode: bool,
-    seen: Vec<bool>,
+    hits: Vec<prefilter::Hit>,
     hit: Vec<bool>,
     candidates: Vec<usize>,
+    windows: Vec<Range<usize>>,
 }
 
 impl<'r> Scanner<'r> {
@@ -80,9 +81,10 @@ impl<'r> Scanner<'r> {
             rules,
             min_confidence: Confidence::Low,
             decode: true,
-            seen: Vec::new(),
+            hits: Vec::new(),
             hit: vec![false; rules.rules.len()],
             candidates: Vec::new(),
+            windows: Vec::new(),
         }
     }
 
@@ -121,9 +123,21 @@ impl<'r> Scanner<'r> {
         if bytes.is_empty() {
             return false;
         }
+        self.hits.clear();
+        self.rules.prefilter.hits(bytes, &mut self.hits);
+        if self.hits.is_empty() {
+            return false;
+        }
         self.candidates.clear();
         self.hit.iter_mut().for_each(|h| *h = false);
-        self.rules.prefilter.candidates(bytes, &mut self.seen, &mut self.hit, &mut self.candidates);
+        for h in &self.hits {
+            for &r in self.rules.prefilter.rules_of(h.keyword) {
+                if !self.hit[r] {
+                    self.hit[r] = true;
+                    self.candidates.push(r);
+                }
+            }
+        }
         self.candidates.sort_unstable();
         for i in 0..self.candidates.len() {
             let index = self.candidates[i];
@@ -131,85 +145,164 @@ impl<'r> Scanner<'r> {
             if rule.confidence < self.min_confidence {
                 continue;
             }
-            if match_rule(rule, index, bytes, self.min_confidence, found) {
+            self.windows_for(rule, index, bytes);
+            if match_rule(rule, index, bytes, &self.windows, self.min_confidence, found) {
                 return true;
             }
         }
         false
     }
+
+    /// The parts of `bytes` where `rule` runs, into `self.windows`: the lines
+    /// within its reach of each of its keyword hits. The reach is the rule's
+    /// context lines (0 without a context); a pattern that can match a
+    /// newline also reaches one more line back and `MULTILINE_REACH` bytes
+    /// forward. Windows start at line starts and end after a newline (or at
+    /// the end of the blob), so `\b` behaves as on the whole blob.
+    fn windows_for(&mut self, rule: &Rule, index: usize, bytes: &[u8]) {
+        self.windows.clear();
+        let reach = rule.context.as_ref().map_or(0, |c| c.lines);
+        let multiline = rule.can_span_lines();
+        for h in &self.hits {
+            if !self.rules.prefilter.rules_of(h.keyword).contains(&index) {
+                continue;
+            }
+            if reach == 0 && !multiline && self.windows.last().is_some_and(|w| h.start < w.end) {
+                continue;
+            }
+            let w = if multiline {
+                let end = (h.start + MULTILINE_REACH).min(bytes.len());
+                lines::around(bytes, h.start..end, reach + 1)
+            } else {
+                lines::around(bytes, h.start..h.start, reach)
+            };
+            push_merged(&mut self.windows, w);
+        }
+    }
 }
 
-/// Runs one rule over `bytes`; true when the per-blob cap was hit.
+/// How far forward (bytes) a pattern that can cross lines may reach from its
+/// keyword: enough for the largest PEM and PGP private key blocks.
+pub const MULTILINE_REACH: usize = 16 * 1024;
+
+/// Appends a window, merging it with the last one when they touch (windows
+/// arrive in increasing order of start).
+fn push_merged(windows: &mut Vec<Range<usize>>, w: Range<usize>) {
+    if let Some(last) = windows.last_mut() {
+        if w.start <= last.end {
+            last.end = last.end.max(w.end);
+            return;
+        }
+    }
+    windows.push(w);
+}
+
+/// Runs one rule over the windows of `bytes`; true when the per-blob cap was hit.
 fn match_rule(
     rule: &Rule,
     index: usize,
     bytes: &[u8],
+    windows: &[Range<usize>],
     min: Confidence,
     found: &mut Vec<RawMatch>,
 ) -> bool {
-    for caps in rule.regex.get().captures_iter(bytes) {
-        let (Some(whole), Some(sec)) = (caps.get(0), caps.get(rule.secret_group)) else {
-            continue;
-        };
-        if sec.is_empty() {
-            continue;
-        }
-        let secret = sec.as_bytes();
-        if rule.min_entropy.is_some_and(|min| entropy::shannon(secret) < min) {
-            continue;
-        }
-        if placeholder::is_placeholder(secret) {
-            continue;
-        }
-        let mut validated = None;
-        if let Some(v) = rule.validator {
-            if !v.check(secret) {
+    let regex = rule.regex.get();
+    for w in windows {
+        let base = w.start;
+        for caps in regex.captures_iter(&bytes[w.clone()]) {
+            let (Some(whole), Some(sec)) = (caps.get(0), caps.get(rule.secret_group)) else {
+                continue;
+            };
+            if sec.is_empty() {
                 continue;
             }
-            validated = Some(v.evidence());
-        }
-        let mut confidence = rule.confidence;
-        let mut in_context = false;
-        if let Some(ctx) = &rule.context {
-            let window = lines::around(bytes, whole.range(), ctx.lines);
-            in_context = ctx.regex.get().is_match(&bytes[window]);
-            if !in_context {
-                if ctx.required {
-                    continue;
+            let whole = whole.start() + base..whole.end() + base;
+            let sec = sec.start() + base..sec.end() + base;
+            if let Some(m) = check_candidate(rule, index, bytes, whole, sec, min) {
+                found.push(m);
+                if found.len() >= MAX_MATCHES_PER_BLOB {
+                    return true;
                 }
-                confidence = confidence.lowered();
             }
-        }
-        if confidence < min {
-            continue;
-        }
-        found.push(RawMatch {
-            rule: index,
-            span: whole.range(),
-            secret: sec.range(),
-            confidence,
-            validated,
-            in_context,
-            decoded_secret: None,
-        });
-        if found.len() >= MAX_MATCHES_PER_BLOB {
-            return true;
         }
     }
     false
 }
 
-/// Keeps, among matches whose locations overlap, the most confident (then a
-/// validated one, then one whose provider context is present, then the
-/// longest secret, then the earliest rule), and sorts
-/// what remains by location and rule.
+/// Applies entropy, placeholder, validator and context checks to one match.
+fn check_candidate(
+    rule: &Rule,
+    index: usize,
+    bytes: &[u8],
+    whole: Range<usize>,
+    sec: Range<usize>,
+    min: Confidence,
+) -> Option<RawMatch> {
+    let secret = &bytes[sec.clone()];
+    if rule.min_entropy.is_some_and(|min| entropy::shannon(secret) < min) {
+        return None;
+    }
+    if placeholder::is_placeholder(secret) {
+        return None;
+    }
+    let mut validated = None;
+    if let Some(v) = rule.validator {
+        if !v.check(secret) {
+            return None;
+        }
+        validated = Some(v.evidence());
+    }
+    let mut confidence = rule.confidence;
+    let mut in_context = false;
+    if let Some(ctx) = &rule.context {
+        let window = lines::around(bytes, whole.clone(), ctx.lines);
+        in_context = ctx.regex.get().is_match(&bytes[window]);
+        if !in_context {
+            if ctx.required {
+                return None;
+            }
+            confidence = confidence.lowered();
+        }
+    }
+    if confidence < min {
+        return None;
+    }
+    Some(RawMatch {
+        rule: index,
+        span: whole,
+        secret: sec,
+        confidence,
+        validated,
+        in_context,
+        decoded_secret: None,
+    })
+}
+
+/// How strongly a match claims its span, highest first: confidence, then a
+/// direct match over one inside decoded base64, then a validated one, then one
+/// whose provider context is present, then the longest secret. Ties go to the
+/// earliest rule (built-in rules are ordered by tier, generic last).
+pub fn priority(m: &RawMatch) -> (Confidence, bool, bool, bool, usize) {
+    (
+        m.confidence,
+        m.decoded_secret.is_none(),
+        m.validated.is_some(),
+        m.in_context,
+        m.secret_bytes_len(),
+    )
+}
+
+/// Keeps, among matches whose locations overlap, the one with the highest
+/// `priority`, and sorts what remains by location and rule.
 fn resolve_overlaps(mut found: Vec<RawMatch>) -> Vec<RawMatch> {
     if found.len() < 2 {
         return found;
     }
     found.sort_by(|a, b| {
-        let key = |m: &RawMatch| (m.confidence, m.validated.is_some(), m.in_context, m.secret_bytes_len());
-        key(b).cmp(&key(a)).then(a.rule.cmp(&b.rule)).then(a.secret.start.cmp(&b.secret.start))
+        priority(b)
+            .cmp(&priority(a))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.secret.start.cmp(&b.secret.start))
     });
     let mut accepted: BTreeMap<usize, usize> = BTreeMap::new();
     let mut kept = Vec::with_capacity(found.len());

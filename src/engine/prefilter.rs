@@ -1,8 +1,19 @@
-//! The keyword prefilter: one Aho-Corasick pass over a blob decides which
-//! rules can match it. A blob with no keyword hit costs that one pass and
-//! nothing else. Pure; no I/O.
+//! The keyword prefilter: one Aho-Corasick pass over a blob finds where each
+//! rule's keywords occur. Rules with no keyword hit never run; the others run
+//! only on the lines around their hits where their patterns allow it (see
+//! `engine::Scanner`). A blob with no keyword hit costs that one pass. Pure;
+//! no I/O.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+
+/// A keyword occurrence: the distinct keyword's index and its start offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the distinct keyword.
+    pub keyword: u32,
+    /// Byte offset where it starts.
+    pub start: usize,
+}
 
 /// Every rule's keywords in one case-insensitive automaton.
 #[derive(Debug)]
@@ -10,6 +21,9 @@ pub struct Prefilter {
     automaton: Option<AhoCorasick>,
     /// For each distinct keyword, the rules that list it.
     keyword_rules: Vec<Vec<usize>>,
+    /// For each distinct keyword, the other keywords it contains: finding it
+    /// means finding them too.
+    contained: Vec<Vec<u32>>,
     rule_count: usize,
 }
 
@@ -36,19 +50,31 @@ impl Prefilter {
                 }
             }
         }
+        let contained = distinct
+            .iter()
+            .enumerate()
+            .map(|(i, outer)| {
+                distinct
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, inner)| j != i && memchr::memmem::find(outer, inner).is_some())
+                    .map(|(j, _)| j as u32)
+                    .collect()
+            })
+            .collect();
         let automaton = if distinct.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&distinct)
                     .expect("keyword automaton should build"),
             )
         };
-        Prefilter { automaton, keyword_rules, rule_count }
+        Prefilter { automaton, keyword_rules, contained, rule_count }
     }
 
     /// Number of rules the prefilter was built for.
@@ -61,36 +87,27 @@ impl Prefilter {
         self.keyword_rules.len()
     }
 
-    /// Marks in `hit` (indexed by rule, cleared by the caller) every rule one of
-    /// whose keywords occurs in `bytes`, and pushes those rules onto `out` in
-    /// the order found. `seen` is scratch space, one flag per keyword.
-    pub fn candidates(
-        &self,
-        bytes: &[u8],
-        seen: &mut Vec<bool>,
-        hit: &mut [bool],
-        out: &mut Vec<usize>,
-    ) {
+    /// The rules listing a distinct keyword.
+    pub fn rules_of(&self, keyword: u32) -> &[usize] {
+        &self.keyword_rules[keyword as usize]
+    }
+
+    /// Appends every keyword occurrence in `bytes` to `out`, in offset order.
+    ///
+    /// At each position where some keyword starts, the longest is found, and
+    /// the keywords it contains are reported at the same offset; the search
+    /// then resumes one byte later, so overlapping keywords are all found.
+    pub fn hits(&self, bytes: &[u8], out: &mut Vec<Hit>) {
         let Some(ac) = &self.automaton else { return };
-        seen.clear();
-        seen.resize(self.keyword_rules.len(), false);
-        let mut remaining = self.keyword_rules.len();
-        for m in ac.find_overlapping_iter(bytes) {
-            let k = m.pattern().as_usize();
-            if seen[k] {
-                continue;
+        let mut at = 0;
+        while at < bytes.len() {
+            let Some(m) = ac.find(Input::new(bytes).range(at..)) else { break };
+            let keyword = m.pattern().as_u32();
+            out.push(Hit { keyword, start: m.start() });
+            for &k in &self.contained[keyword as usize] {
+                out.push(Hit { keyword: k, start: m.start() });
             }
-            seen[k] = true;
-            for &r in &self.keyword_rules[k] {
-                if !hit[r] {
-                    hit[r] = true;
-                    out.push(r);
-                }
-            }
-            remaining -= 1;
-            if remaining == 0 {
-                break;
-            }
+            at = m.start() + 1;
         }
     }
 }
@@ -103,19 +120,32 @@ mod tests {
         v.iter().map(|s| s.to_string()).collect()
     }
 
+    fn rules_hit(p: &Prefilter, text: &[u8]) -> Vec<usize> {
+        let mut hits = Vec::new();
+        p.hits(text, &mut hits);
+        let mut rules: Vec<usize> =
+            hits.iter().flat_map(|h| p.rules_of(h.keyword).to_vec()).collect();
+        rules.sort();
+        rules.dedup();
+        rules
+    }
+
     #[test]
-    fn selects_rules_case_insensitively() {
-        let rules = [kw(&["sk-proj-"]), kw(&["AKIA", "aws"]), kw(&["sk-"])];
+    fn finds_overlapping_and_contained_keywords_case_insensitively() {
+        let rules = [kw(&["sk-proj-"]), kw(&["AKIA", "aws"]), kw(&["sk-"]), kw(&["proj-x"])];
         let p = Prefilter::new(rules.iter().map(|r| r.as_slice()));
-        let mut seen = Vec::new();
-        let mut hit = vec![false; 3];
-        let mut out = Vec::new();
-        p.candidates(b"key = 'SK-PROJ-abc'", &mut seen, &mut hit, &mut out);
-        out.sort();
-        assert_eq!(out, vec![0, 2]);
-        let mut hit = vec![false; 3];
-        let mut out = Vec::new();
-        p.candidates(b"nothing here", &mut seen, &mut hit, &mut out);
-        assert!(out.is_empty());
+        assert_eq!(rules_hit(&p, b"key = 'SK-PROJ-abc'"), vec![0, 2]);
+        assert_eq!(rules_hit(&p, b"sk-proj-x"), vec![0, 2, 3]);
+        assert_eq!(rules_hit(&p, b"aws akia"), vec![1]);
+        assert!(rules_hit(&p, b"nothing here").is_empty());
+    }
+
+    #[test]
+    fn hit_offsets() {
+        let rules = [kw(&["ab"])];
+        let p = Prefilter::new(rules.iter().map(|r| r.as_slice()));
+        let mut hits = Vec::new();
+        p.hits(b"xxabxAB", &mut hits);
+        assert_eq!(hits.iter().map(|h| h.start).collect::<Vec<_>>(), vec![2, 5]);
     }
 }

@@ -200,7 +200,12 @@ fn private_key(secret: &[u8]) -> bool {
     let mut body = String::new();
     let mut inside = false;
     for line in text.lines() {
-        let l = line.trim().trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '+').trim();
+        // Keys pasted into code: `"...\n" +` or `'...',` around each line.
+        let mut l = line.trim();
+        if let Some(stripped) = l.strip_suffix('+').filter(|x| x.ends_with([' ', '"', '\''])) {
+            l = stripped.trim_end();
+        }
+        let l = l.trim_matches(|c| c == '"' || c == '\'' || c == ',').trim();
         if l.contains("BEGIN ") && l.contains("-----") {
             inside = true;
             continue;

@@ -36,12 +36,15 @@ pub fn check_rules(set: &RuleSet, indices: &[usize]) -> Vec<String> {
             for other in scanner.scan_raw(ex.as_bytes()) {
                 let mine = found.iter().find(|m| m.rule == i);
                 if let Some(mine) = mine {
+                    let same_tier = set.providers[set.rules[other.rule].provider].tier
+                        == set.providers[rule.provider].tier;
                     if other.rule != i
                         && other.secret == mine.secret
-                        && other.confidence == mine.confidence
+                        && crate::engine::priority(&other) == crate::engine::priority(mine)
+                        && same_tier
                     {
                         problems.push(format!(
-                            "{at}: rule {}: example {} is also reported by {} at the same span and confidence; make the rules exclusive",
+                            "{at}: rule {}: example {} is also reported by {} at the same span with the same priority; make the rules exclusive",
                             rule.id,
                             n + 1,
                             set.rules[other.rule].id

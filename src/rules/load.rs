@@ -338,6 +338,7 @@ fn build_rule(
         examples: r.examples.clone(),
         negative_examples: r.negative_examples.clone(),
         source,
+        spans_lines: std::sync::OnceLock::new(),
     };
     if eager {
         check_compiled(&rule)?;

@@ -175,6 +175,41 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Where the rule was defined (file name and 1-based line of its id).
     pub source: RuleSource,
+    /// Whether the pattern can match a newline (computed on first use).
+    pub spans_lines: OnceLock<bool>,
+}
+
+impl Rule {
+    /// Whether a match of this rule can span lines. Rules whose matches
+    /// cannot are run only on the lines holding their keywords.
+    pub fn can_span_lines(&self) -> bool {
+        *self.spans_lines.get_or_init(|| pattern_can_match_newline(self.regex.as_str()))
+    }
+}
+
+/// Whether a pattern could match a `\n` byte (conservatively true when it
+/// cannot be parsed here).
+pub fn pattern_can_match_newline(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn walk(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => false,
+            HirKind::Literal(l) => l.0.contains(&b'\n'),
+            HirKind::Class(Class::Bytes(c)) => {
+                c.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end())
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                c.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end())
+            }
+            HirKind::Repetition(r) => walk(&r.sub),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(walk),
+        }
+    }
+    match regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern) {
+        Ok(hir) => walk(&hir),
+        Err(_) => true,
+    }
 }
 
 /// The immutable set of rules the engine runs, shared by every worker.

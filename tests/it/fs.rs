@@ -26,7 +26,7 @@ fn demo_tree_reports_exactly_the_two_real_format_keys() {
     assert_eq!(gh["validated"], "checksum");
     let oa = findings.iter().find(|f| f["provider"] == "openai").unwrap();
     assert!(oa["path"].as_str().unwrap().ends_with("app.py"));
-    assert_eq!((oa["line"].as_u64(), oa["column"].as_u64()), (Some(7), Some(25)));
+    assert_eq!((oa["line"].as_u64(), oa["column"].as_u64()), (Some(7), Some(26)));
 }
 
 #[test]
