@@ -60,29 +60,41 @@ fn is_text(bytes: &[u8]) -> bool {
         && bytes.iter().all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
 }
 
-/// Decodes the base64 runs of `bytes` and scans inside them, appending matches
-/// located at their runs; true when the per-blob cap was hit.
+/// Decodes the base64 runs within `windows` of `bytes` and scans inside them,
+/// appending matches located at their runs; true when the per-blob cap was hit.
 pub fn scan_base64_runs(
     scanner: &mut Scanner<'_>,
     bytes: &[u8],
+    windows: &[Range<usize>],
     found: &mut Vec<RawMatch>,
 ) -> bool {
     let mut budget = BUDGET;
     let mut inner = Vec::new();
-    for run in runs(bytes) {
+    let all = windows
+        .iter()
+        .flat_map(|w| runs(&bytes[w.clone()]).map(move |r| r.start + w.start..r.end + w.start));
+    for run in all {
         let text = &bytes[run.clone()];
         if text.len() < MIN_RUN || text.len() > MAX_RUN || text.len() > budget {
             continue;
         }
-        // A run of letters only is a word or identifier, never worth decoding.
-        if !text.iter().any(u8::is_ascii_digit) && !text.contains(&b'=') && !text.contains(&b'+') {
+        // Secrets hide in standard, padded base64 (Kubernetes data, docker
+        // `auth`, Basic headers): a run with `_` or `-` is an identifier or a
+        // base64url token (handled by rules), and a length that is not a
+        // multiple of 4 is not padded base64.
+        if text.len() % 4 != 0 || text.iter().any(|&b| b == b'_' || b == b'-') {
             continue;
         }
-        let decoded = if text.contains(&b'-') || text.contains(&b'_') {
-            validate::b64url(text)
-        } else {
-            validate::b64std(text)
-        };
+        let (mut upper, mut lower, mut digit) = (false, false, false);
+        for &b in text {
+            upper |= b.is_ascii_uppercase();
+            lower |= b.is_ascii_lowercase();
+            digit |= b.is_ascii_digit();
+        }
+        if !(upper && lower && digit) {
+            continue;
+        }
+        let decoded = validate::b64std(text);
         let Some(decoded) = decoded else { continue };
         if decoded.len() < 8 || !is_text(&decoded) {
             continue;

@@ -105,9 +105,28 @@ impl<'r> Scanner<'r> {
         let mut found = Vec::new();
         let mut truncated = self.scan_into(bytes, &mut found);
         if self.decode && !truncated {
-            truncated = decode::scan_base64_runs(self, bytes, &mut found);
+            let windows = self.decode_windows(bytes);
+            truncated = decode::scan_base64_runs(self, bytes, &windows, &mut found);
         }
         Matches { list: resolve_overlaps(found), truncated }
+    }
+
+    /// Where base64 is decoded: from the start of each decode hint's line to
+    /// `DECODE_REACH` bytes after it (a Kubernetes `data:` block lists its
+    /// values on the lines below).
+    fn decode_windows(&self, bytes: &[u8]) -> Vec<Range<usize>> {
+        let mut windows = Vec::new();
+        for h in &self.hits {
+            if !self.rules.prefilter.is_hint(h.keyword) {
+                continue;
+            }
+            if windows.last().is_some_and(|w: &Range<usize>| h.start + DECODE_REACH / 2 < w.end) {
+                continue;
+            }
+            let end = (h.start + DECODE_REACH).min(bytes.len());
+            push_merged(&mut windows, lines::around(bytes, h.start..end, 0));
+        }
+        windows
     }
 
     /// Every match of every rule, before overlaps are resolved and without
@@ -180,6 +199,9 @@ impl<'r> Scanner<'r> {
         }
     }
 }
+
+/// How far forward (bytes) from a decode hint base64 runs are decoded.
+pub const DECODE_REACH: usize = 4 * 1024;
 
 /// How far forward (bytes) a pattern that can cross lines may reach from its
 /// keyword: enough for the largest PEM and PGP private key blocks.

@@ -24,8 +24,19 @@ pub struct Prefilter {
     /// For each distinct keyword, the other keywords it contains: finding it
     /// means finding them too.
     contained: Vec<Vec<u32>>,
+    /// For each distinct keyword, whether no keyword can start inside it (so
+    /// the search may resume after it rather than one byte later).
+    resume_after: Vec<bool>,
     rule_count: usize,
+    /// Distinct keywords at or past this index are decode hints, not rule keywords.
+    first_hint: usize,
 }
+
+/// Words near which base64 worth decoding is found: Kubernetes `data:`,
+/// docker and npm `auth`, `Basic` headers, explicit base64, and secret-like
+/// names.
+pub const DECODE_HINTS: &[&str] =
+    &["data:", "auth", "basic ", "base64", "secret", "password", "credential", "token"];
 
 impl Prefilter {
     /// Builds the automaton; `keywords` yields each rule's keywords in rule order.
@@ -50,6 +61,14 @@ impl Prefilter {
                 }
             }
         }
+        let first_hint = distinct.len();
+        for h in DECODE_HINTS {
+            let h = h.as_bytes().to_ascii_lowercase();
+            if !distinct[first_hint..].contains(&h) {
+                distinct.push(h);
+                keyword_rules.push(Vec::new());
+            }
+        }
         let contained = distinct
             .iter()
             .enumerate()
@@ -60,6 +79,17 @@ impl Prefilter {
                     .filter(|&(j, inner)| j != i && memchr::memmem::find(outer, inner).is_some())
                     .map(|(j, _)| j as u32)
                     .collect()
+            })
+            .collect();
+        let resume_after = distinct
+            .iter()
+            .map(|k| {
+                (1..k.len()).all(|i| {
+                    let tail = &k[i..];
+                    distinct
+                        .iter()
+                        .all(|other| !other.starts_with(tail) && !tail.starts_with(other))
+                })
             })
             .collect();
         let automaton = if distinct.is_empty() {
@@ -74,7 +104,7 @@ impl Prefilter {
                     .expect("keyword automaton should build"),
             )
         };
-        Prefilter { automaton, keyword_rules, contained, rule_count }
+        Prefilter { automaton, keyword_rules, contained, resume_after, rule_count, first_hint }
     }
 
     /// Number of rules the prefilter was built for.
@@ -82,9 +112,14 @@ impl Prefilter {
         self.rule_count
     }
 
-    /// Number of distinct keywords.
+    /// Number of distinct rule keywords.
     pub fn keyword_count(&self) -> usize {
-        self.keyword_rules.len()
+        self.first_hint
+    }
+
+    /// Whether a distinct keyword is a decode hint (`DECODE_HINTS`).
+    pub fn is_hint(&self, keyword: u32) -> bool {
+        keyword as usize >= self.first_hint
     }
 
     /// The rules listing a distinct keyword.
@@ -92,11 +127,13 @@ impl Prefilter {
         &self.keyword_rules[keyword as usize]
     }
 
-    /// Appends every keyword occurrence in `bytes` to `out`, in offset order.
+    /// Appends every keyword and decode-hint occurrence in `bytes` to `out`,
+    /// in offset order.
     ///
     /// At each position where some keyword starts, the longest is found, and
     /// the keywords it contains are reported at the same offset; the search
-    /// then resumes one byte later, so overlapping keywords are all found.
+    /// then resumes one byte later (or after the match when no keyword can
+    /// start inside it), so overlapping keywords are all found.
     pub fn hits(&self, bytes: &[u8], out: &mut Vec<Hit>) {
         let Some(ac) = &self.automaton else { return };
         let mut at = 0;
@@ -107,7 +144,7 @@ impl Prefilter {
             for &k in &self.contained[keyword as usize] {
                 out.push(Hit { keyword: k, start: m.start() });
             }
-            at = m.start() + 1;
+            at = if self.resume_after[keyword as usize] { m.end() } else { m.start() + 1 };
         }
     }
 }

@@ -148,3 +148,25 @@ fn inline_allow_hides_and_no_inline_allow_shows() {
     assert_eq!(json(&out.get_output().stdout)["stats"]["suppressed_inline"], 1);
     keylint().args(["scan", "--no-inline-allow"]).arg(dir.path()).assert().code(1);
 }
+
+#[test]
+fn keys_inside_base64_are_found_at_the_outer_location() {
+    use base64::Engine as _;
+    let token = github_token("Zq8wLm3nPx7rTb2vKd9sYh4jWc6fNa");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{token}\n"));
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {encoded}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.yaml"), manifest).unwrap();
+    let out = keylint()
+        .args(["scan", "--format", "json", "--show-secrets"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let report = json(&out.get_output().stdout);
+    let f = &report["findings"][0];
+    assert_eq!(f["provider"], "github");
+    assert_eq!(f["secret"], token.as_str());
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(7), Some(17)));
+}
