@@ -4,6 +4,8 @@
 //! `engine::Scanner`). A blob with no keyword hit costs that one pass. Pure;
 //! no I/O.
 
+use std::collections::{HashMap, HashSet};
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 /// A keyword occurrence: the distinct keyword's index and its start offset.
@@ -42,20 +44,18 @@ impl Prefilter {
     /// Builds the automaton; `keywords` yields each rule's keywords in rule order.
     pub fn new<'a, I: Iterator<Item = &'a [String]>>(keywords: I) -> Self {
         let mut distinct: Vec<Vec<u8>> = Vec::new();
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut rule_count = 0;
         for (rule, kws) in keywords.enumerate() {
             rule_count = rule + 1;
             for k in kws {
                 let k = k.as_bytes().to_ascii_lowercase();
-                let id = match distinct.iter().position(|d| *d == k) {
-                    Some(i) => i,
-                    None => {
-                        distinct.push(k);
-                        keyword_rules.push(Vec::new());
-                        distinct.len() - 1
-                    }
-                };
+                let id = *index.entry(k.clone()).or_insert_with(|| {
+                    distinct.push(k);
+                    keyword_rules.push(Vec::new());
+                    distinct.len() - 1
+                });
                 if keyword_rules[id].last() != Some(&rule) {
                     keyword_rules[id].push(rule);
                 }
@@ -64,31 +64,40 @@ impl Prefilter {
         let first_hint = distinct.len();
         for h in DECODE_HINTS {
             let h = h.as_bytes().to_ascii_lowercase();
-            if !distinct[first_hint..].contains(&h) {
+            if !index.contains_key(&h) {
+                index.insert(h.clone(), distinct.len());
                 distinct.push(h);
                 keyword_rules.push(Vec::new());
             }
         }
+        // Keywords are short: work on their substrings and prefixes with hash
+        // sets rather than comparing every pair.
         let contained = distinct
             .iter()
             .enumerate()
             .map(|(i, outer)| {
-                distinct
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, inner)| j != i && memchr::memmem::find(outer, inner).is_some())
-                    .map(|(j, _)| j as u32)
-                    .collect()
+                let mut inner: Vec<u32> = Vec::new();
+                for start in 0..outer.len() {
+                    for end in start + 1..=outer.len() {
+                        if let Some(&j) = index.get(&outer[start..end]) {
+                            if j != i && !inner.contains(&(j as u32)) {
+                                inner.push(j as u32);
+                            }
+                        }
+                    }
+                }
+                inner
             })
             .collect();
+        let prefixes: HashSet<&[u8]> =
+            distinct.iter().flat_map(|k| (1..=k.len()).map(move |n| &k[..n])).collect();
         let resume_after = distinct
             .iter()
             .map(|k| {
                 (1..k.len()).all(|i| {
                     let tail = &k[i..];
-                    distinct
-                        .iter()
-                        .all(|other| !other.starts_with(tail) && !tail.starts_with(other))
+                    !prefixes.contains(tail)
+                        && !(1..=tail.len()).any(|n| index.contains_key(&tail[..n]))
                 })
             })
             .collect();

@@ -6,6 +6,7 @@
 //! compiled and checked completely when they are loaded.
 
 use std::{
+    borrow::Cow,
     collections::{HashMap, HashSet},
     fmt,
     path::{Path, PathBuf},
@@ -155,7 +156,7 @@ fn pattern_message(what: &str, e: &regex::Error) -> String {
 /// Collects rule files and builds a `RuleSet`.
 #[derive(Default)]
 pub struct RuleSetBuilder {
-    files: Vec<(RuleFileSpec, String, String, bool)>,
+    files: Vec<(RuleFileSpec, String, Cow<'static, str>, bool)>,
     disabled: HashSet<String>,
 }
 
@@ -178,7 +179,7 @@ impl RuleSetBuilder {
                 continue;
             }
             let spec = parse_file(name, text)?;
-            self.files.push((spec, name.to_string(), text.to_string(), false));
+            self.files.push((spec, name.to_string(), Cow::Borrowed(*text), false));
         }
         Ok(self)
     }
@@ -193,13 +194,13 @@ impl RuleSetBuilder {
     /// Adds user rules from text (a rule file, or the rules of a config file).
     pub fn text(mut self, file: &str, text: &str) -> Result<Self, LoadError> {
         let spec = parse_file(file, text)?;
-        self.files.push((spec, file.to_string(), text.to_string(), true));
+        self.files.push((spec, file.to_string(), Cow::Owned(text.to_string()), true));
         Ok(self)
     }
 
     /// Adds an already parsed file (its `text` is used for line numbers).
     pub fn spec(mut self, file: &str, text: &str, spec: RuleFileSpec) -> Self {
-        self.files.push((spec, file.to_string(), text.to_string(), true));
+        self.files.push((spec, file.to_string(), Cow::Owned(text.to_string()), true));
         self
     }
 
