@@ -208,7 +208,9 @@ fn resolve_overlaps(mut found: Vec<RawMatch>) -> Vec<RawMatch> {
         return found;
     }
     found.sort_by(|a, b| {
-        let key = |m: &RawMatch| (m.confidence, m.validated.is_some(), m.in_context, m.secret_bytes_len());
+        let key = |m: &RawMatch| {
+            (m.confidence, m.validated.is_some(), m.in_context, m.secret_bytes_len())
+        };
         key(b).cmp(&key(a)).then(a.rule.cmp(&b.rule)).then(a.secret.start.cmp(&b.secret.start))
     });
     let mut accepted: BTreeMap<usize, usize> = BTreeMap::new();

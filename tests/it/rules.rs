@@ -69,7 +69,10 @@ fn malformed_rule_files_exit_two_naming_file_line_and_id() {
     for (file, want) in [
         ("bad-regex.toml", ":7: rule bad-regex-key: pattern does not compile"),
         ("duplicate-id.toml", ":16: rule dup-key: duplicate id"),
-        ("unknown-field.toml", ":12: invalid rule file: rule unknown-key: unknown field `secret_grup`"),
+        (
+            "unknown-field.toml",
+            ":12: invalid rule file: rule unknown-key: unknown field `secret_grup`",
+        ),
         ("missing-group.toml", ":6: rule missing-group-key: secret_group = 2"),
         ("no-example.toml", ":6: rule no-example-key: needs at least one example"),
     ] {
