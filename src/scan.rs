@@ -11,9 +11,12 @@ use std::{
 
 use crate::{
     config::{ProjectConfig, ScanConfig},
-    engine::{MAX_MATCHES_PER_BLOB, Scanner, lines::LineIndex},
+    engine::{
+        MAX_MATCHES_PER_BLOB, Scanner,
+        lines::{LineIndex, Utf16Columns, utf16_len},
+    },
     finding::{Finding, Fingerprint, Location, Secret, Snippet},
-    report::{Report, Stats, Warning},
+    report::{Report, Stats, Warning, paths::normalize},
     rules::{Confidence, RuleSet},
     source::{self, Origin},
     suppress::inline,
@@ -33,6 +36,8 @@ pub struct Detector<'a> {
     /// Honour inline markers.
     pub inline_allow: bool,
     root: Option<PathBuf>,
+    /// The working directory (canonical), read once rather than per file.
+    cwd: Option<PathBuf>,
 }
 
 /// Per-worker counts and warnings.
@@ -53,7 +58,8 @@ impl<'a> Detector<'a> {
         inline_allow: bool,
     ) -> Self {
         let root = project.root().and_then(|r| std::fs::canonicalize(r).ok());
-        Detector { rules, project, min_confidence, inline_allow, root }
+        let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+        Detector { rules, project, min_confidence, inline_allow, root, cwd }
     }
 
     /// A scanner for one worker.
@@ -67,12 +73,13 @@ impl<'a> Detector<'a> {
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            match std::env::current_dir().and_then(std::fs::canonicalize) {
-                Ok(cwd) => cwd.join(path),
-                Err(_) => return false,
+            match &self.cwd {
+                Some(cwd) => cwd.join(path),
+                None => return false,
             }
         };
-        let abs: PathBuf = abs.components().collect();
+        // Lexically, so `../docs/a.md` scanned from a subdirectory matches `/docs/a.md`.
+        let abs = normalize(&abs);
         abs.strip_prefix(root).is_ok_and(|rel| self.project.path_allowed(rel))
     }
 
@@ -110,6 +117,7 @@ impl<'a> Detector<'a> {
         let index = LineIndex::new(bytes);
         let is_rule = |id: &str| self.rules.get(id).is_some();
         let mut out = Vec::with_capacity(matches.list.len());
+        let mut utf16 = Utf16Columns::default();
         for m in matches.list {
             let rule = &self.rules.rules[m.rule];
             let secret = m.secret_bytes(bytes);
@@ -131,6 +139,13 @@ impl<'a> Detector<'a> {
                     continue;
                 }
             }
+            let utf16_column = utf16.column(bytes, line_span.start, loc.start);
+            let utf16_end_column = if end_line == line {
+                utf16_column + utf16_len(&bytes[loc.clone()])
+            } else {
+                let end_start = index.line_span(bytes, end_line).start;
+                utf16_len(&bytes[end_start..loc.end]) + 1
+            };
             let before = &bytes[line_span.start..loc.start.min(line_span.end)];
             let after =
                 if loc.end <= line_span.end { &bytes[loc.end..line_span.end] } else { &[][..] };
@@ -138,7 +153,14 @@ impl<'a> Detector<'a> {
                 rule: m.rule,
                 rule_id: rule.id.clone(),
                 origin: origin.clone(),
-                location: Location { line, column, end_line, end_column },
+                location: Location {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    utf16_column,
+                    utf16_end_column,
+                },
                 secret: Secret::new(secret),
                 fingerprint: Fingerprint::new(&rule.id, secret),
                 confidence: m.confidence,
@@ -213,7 +235,7 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
         findings: findings.into_inner().unwrap_or_else(|e| e.into_inner()),
         warnings: total.warnings,
         stats: total.stats,
-        history: false,
+        ..Report::default()
     };
     report.stats.duration_ms = start.elapsed().as_millis() as u64;
     report.sort();
