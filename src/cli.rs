@@ -47,13 +47,21 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         scan: ScanArgs,
-        #[command(flatten)]
-        write: WriteArgs,
+        /// The baseline file to write.
+        #[arg(short, long, value_name = "FILE", default_value = DEFAULT_BASELINE_FILE)]
+        output: PathBuf,
+        /// Overwrite FILE even if it is not a keylint baseline.
+        #[arg(long)]
+        force: bool,
     },
     /// Write a commented starter `.keylint.toml` in the current directory.
     Init {
-        #[command(flatten)]
-        write: WriteArgs,
+        /// The config file to write.
+        #[arg(short, long, value_name = "FILE", default_value = PROJECT_FILE)]
+        output: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// List, show or check rules.
     Rules {
@@ -147,7 +155,8 @@ struct ScanArgs {
     /// Extra rule files (the format of rules/).
     #[arg(long = "rules", value_name = "FILE")]
     rules: Vec<PathBuf>,
-    /// Baseline of accepted findings.
+    /// Hide the findings accepted in FILE (written by `keylint baseline`) and
+    /// list its entries that match nothing as stale.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Also scan what .gitignore and .ignore exclude.
@@ -187,18 +196,6 @@ struct OutputArgs {
     quiet: bool,
 }
 
-/// Where `baseline` and `init` write.
-#[derive(Args, Debug, Clone)]
-struct WriteArgs {
-    /// The file to write [default: .keylint-baseline.json for `baseline`,
-    /// .keylint.toml for `init`].
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Overwrite the file even if keylint did not write it.
-    #[arg(long)]
-    force: bool,
-}
-
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.chars().last().map(|c| c.to_ascii_uppercase()) {
@@ -218,8 +215,10 @@ pub fn run() -> Result<ExitStatus> {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan { paths, scan, output } => run_scan(paths, scan, output),
-        Command::Baseline { paths, scan, write } => run_baseline(paths, scan, write),
-        Command::Init { write } => run_init(write),
+        Command::Baseline { paths, scan, output, force } => {
+            run_baseline(paths, scan, &output, force)
+        }
+        Command::Init { output, force } => run_init(&output, force),
         Command::Rules { command } => run_rules(command),
         Command::Explain { id, rules } => run_explain(&id, &rules),
     }
@@ -327,18 +326,22 @@ fn scan_report(
     Ok((report, rules))
 }
 
-fn run_baseline(paths: Vec<PathBuf>, args: ScanArgs, write: WriteArgs) -> Result<ExitStatus> {
+fn run_baseline(
+    paths: Vec<PathBuf>,
+    args: ScanArgs,
+    path: &Path,
+    force: bool,
+) -> Result<ExitStatus> {
     if args.baseline.is_some() {
         bail!("`keylint baseline` writes a baseline; --baseline applies one to scans");
     }
-    let path = write.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_BASELINE_FILE));
-    check_baseline_target(&path, write.force)?;
+    check_baseline_target(path, force)?;
     let (report, _rules) = scan_report(paths, &args, false)?;
     let stderr = io::stderr();
     for w in &report.warnings {
         let _ = writeln!(stderr.lock(), "keylint: warning: {w}");
     }
-    let baseline = write_baseline(&report, &path, write.force)?;
+    let baseline = write_baseline(&report, path, force)?;
     let mut out = Vec::new();
     writeln!(
         out,
@@ -392,11 +395,10 @@ fn write_baseline(report: &Report, path: &Path, force: bool) -> Result<Baseline>
     Ok(baseline)
 }
 
-fn run_init(write: WriteArgs) -> Result<ExitStatus> {
-    let path = write.output.unwrap_or_else(|| PathBuf::from(PROJECT_FILE));
+fn run_init(path: &Path, force: bool) -> Result<ExitStatus> {
     // Refuses to replace an existing file unless --force, without a race.
-    match write_atomic(&path, STARTER_CONFIG.as_bytes(), 0o644, write.force) {
-        Err(_) if !write.force && path.exists() => {
+    match write_atomic(path, STARTER_CONFIG.as_bytes(), 0o644, force) {
+        Err(_) if !force && path.exists() => {
             bail!("{}: already exists; refusing to overwrite it (use --force)", path.display())
         }
         r => r?,

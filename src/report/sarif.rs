@@ -461,3 +461,91 @@ pub fn write(
 fn notification(w: &Warning) -> Notification {
     Notification { level: "warning", message: Text { text: w.to_string() } }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::{
+        finding::{Fingerprint, Location as Loc, Secret, Snippet},
+        rules::load::RuleSetBuilder,
+        source::CommitInfo,
+    };
+
+    const RULES: &str = r#"
+[provider]
+id = "acme"
+name = "Acme"
+env_var = "ACME_TOKEN"
+rotate_url = "https://acme.invalid/tokens"
+rotate = ["Revoke it."]
+
+[[rule]]
+id = "acme-token"
+name = "Acme token"
+pattern = '\b(acme_[A-Za-z0-9]{20})\b'
+keywords = ["acme_"]
+confidence = "high"
+examples = ["acme_k3Y9fQ2mZ7xW4vB8nR5t"]
+"#;
+
+    fn history_finding(secret: &str, summary: &str) -> Finding {
+        Finding {
+            rule: 0,
+            rule_id: "acme-token".into(),
+            origin: Origin::Commit {
+                commit: Box::new(CommitInfo {
+                    id: "0123456789abcdef0123456789abcdef01234567".into(),
+                    author: "Ann".into(),
+                    email: "ann@example.invalid".into(),
+                    date: "2024-01-02T03:04:05Z".into(),
+                    summary: summary.into(),
+                }),
+                path: PathBuf::from("src/a b.py"),
+            },
+            location: Loc {
+                line: 3,
+                column: 5,
+                end_line: 3,
+                end_column: 29,
+                utf16_column: 5,
+                utf16_end_column: 30,
+            },
+            secret: Secret::new(secret.as_bytes()),
+            fingerprint: Fingerprint::new("acme-token", secret.as_bytes()),
+            confidence: Confidence::High,
+            validated: None,
+            decoded: false,
+            snippet: Snippet::default(),
+        }
+    }
+
+    #[test]
+    fn history_results_carry_the_commit_and_never_the_secret() {
+        let rules = RuleSetBuilder::new().text("acme.toml", RULES).unwrap().build().unwrap();
+        let key = "acme_k3Y9fQ2mZ7xW4vB8nR5t";
+        let report = Report {
+            findings: vec![history_finding(key, &format!("add token {key} for now"))],
+            history: true,
+            ..Report::default()
+        };
+        let base = PathBase { root: Path::new("/repo"), cwd: Path::new("/elsewhere") };
+        let opts = RenderOptions { base: Some(base), ..RenderOptions::default() };
+        let mut out = Vec::new();
+        write(&report, &rules, opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains(key), "{text}");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let r = &doc["runs"][0]["results"][0];
+        let commit = &r["properties"]["commit"];
+        assert_eq!(commit["id"], "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(commit["summary"], "add token acme…(redacted) for now");
+        let message = r["message"]["text"].as_str().unwrap();
+        assert!(message.contains("first committed in 0123456789ab by Ann"), "{message}");
+        let artifact = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uri"], "src/a%20b.py");
+        assert_eq!(artifact["uriBaseId"], SRCROOT);
+        assert_eq!(doc["runs"][0]["originalUriBaseIds"][SRCROOT]["uri"], "file:///repo/");
+    }
+}
