@@ -281,7 +281,9 @@ impl ProjectConfig {
 
     /// The directory relative to which allowlist paths are matched.
     pub fn root(&self) -> Option<&Path> {
-        self.path.as_deref().and_then(Path::parent)
+        // `--config .keylint.toml` has the parent "": the working directory.
+        let parent = self.path.as_deref().and_then(Path::parent)?;
+        Some(if parent.as_os_str().is_empty() { Path::new(".") } else { parent })
     }
 
     /// Whether a path (relative to the config's directory) is allowlisted.

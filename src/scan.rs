@@ -83,6 +83,28 @@ impl<'a> Detector<'a> {
         abs.strip_prefix(root).is_ok_and(|rel| self.project.path_allowed(rel))
     }
 
+    /// When the blob is the project config itself, the name its `[[rule]]`s
+    /// were loaded under (their `source.file`): those rules must not report
+    /// their own examples there. Staged and history paths are compared with
+    /// a config at the repository root.
+    fn project_rules_file(&self, origin: &Origin) -> Option<String> {
+        let config = self.project.path.as_ref()?;
+        if self.project.spec.rules.is_empty() {
+            return None;
+        }
+        let name = config.file_name()?;
+        let is_config = match origin {
+            Origin::File { path } => {
+                let abs =
+                    if path.is_absolute() { path.clone() } else { self.cwd.as_ref()?.join(path) };
+                self.root.as_ref().is_some_and(|r| normalize(&abs) == r.join(name))
+            }
+            Origin::Staged { path } | Origin::Commit { path, .. } => path.as_os_str() == name,
+            Origin::Stdin => false,
+        };
+        is_config.then(|| config.display().to_string())
+    }
+
     /// Whether a repository-relative path is excluded by the path allowlist.
     pub fn repo_path_allowed(&self, path: &Path) -> bool {
         self.project.path_allowed(path)
@@ -118,8 +140,13 @@ impl<'a> Detector<'a> {
         let is_rule = |id: &str| self.rules.get(id).is_some();
         let mut out = Vec::with_capacity(matches.list.len());
         let mut utf16 = Utf16Columns::default();
+        let own_rules = self.project_rules_file(origin);
         for m in matches.list {
             let rule = &self.rules.rules[m.rule];
+            // The config's own rules would report their examples in it.
+            if own_rules.as_deref() == Some(rule.source.file.as_str()) {
+                continue;
+            }
             let secret = m.secret_bytes(bytes);
             if self.project.secret_allowed(secret) {
                 tally.stats.suppressed_allowlist += 1;

@@ -123,10 +123,10 @@ references = ["https://corp.invalid/docs"]
 examples = ["corp_k3Y9fQ2mZ7xW4vB8nR5t"]
 "#;
     put(root, ".keylint.toml", corp);
-    // (The config's own rule example is in .keylint.toml: scan the two files.)
-    let report = scan_json(root, &["a.env", "corp.env"]);
+    let report = scan_json(root, &[]);
     assert_eq!(paths(&report), ["a.env"], "medium is under the project's minimum");
-    let report = scan_json(root, &["--min-confidence", "medium", "a.env", "corp.env"]);
+    // The command line's minimum wins; the config's own rule works ...
+    let report = scan_json(root, &["--min-confidence", "medium"]);
     assert_eq!(paths(&report), ["a.env", "corp.env"]);
     let corp = report["findings"]
         .as_array()
@@ -139,6 +139,17 @@ examples = ["corp_k3Y9fQ2mZ7xW4vB8nR5t"]
     assert_eq!(corp["provider"], "corp");
     assert_eq!(corp["rotation"]["url"], "https://corp.invalid/tokens");
     assert_eq!(corp["rotation"]["env_var"], "CORP_TOKEN");
+    // ... without reporting its own example in the config itself, however
+    // the config is named ...
+    let report = scan_json(
+        root,
+        &["--min-confidence", "medium", "--config", ".keylint.toml", ".keylint.toml"],
+    );
+    assert_eq!(paths(&report), Vec::<String>::new());
+    // ... while elsewhere the example is reported like any key.
+    std::fs::copy(root.join(".keylint.toml"), root.join("copy.toml")).unwrap();
+    let report = scan_json(root, &["--min-confidence", "medium", "copy.toml"]);
+    assert_eq!(paths(&report), ["copy.toml"]);
 }
 
 #[test]
@@ -151,6 +162,11 @@ fn explicit_config_file_is_used_instead_of_discovery() {
     assert_eq!(scan_json(root, &[])["findings"], serde_json::json!([]));
     let report = scan_json(root, &["--config", "ci/strict.toml"]);
     assert_eq!(paths(&report), ["app/a.env"]);
+    // A bare file name: its allowlist is relative to the working directory.
+    // (Fixed with issue 5: the empty parent path made the path allowlist inert.)
+    let report = scan_json(root, &["--config", ".keylint.toml"]);
+    assert_eq!(paths(&report), Vec::<String>::new());
+    assert_eq!(report["stats"]["skipped_allowlisted"], 1);
 }
 
 #[test]
