@@ -141,6 +141,7 @@ impl<'a> Detector<'a> {
         let mut out = Vec::with_capacity(matches.list.len());
         let mut utf16 = Utf16Columns::default();
         let own_rules = self.project_rules_file(origin);
+        let mut marked_line: Option<(usize, bool)> = None;
         for m in matches.list {
             let rule = &self.rules.rules[m.rule];
             // The config's own rules would report their examples in it.
@@ -160,7 +161,25 @@ impl<'a> Detector<'a> {
                 let rel = loc.start - line_span.start
                     ..loc.end.min(line_span.end).max(loc.start) - line_span.start;
                 let previous = (line > 1).then(|| &bytes[index.line_span(bytes, line - 1)]);
-                if inline::is_allowed(&bytes[line_span.clone()], rel, previous, &rule.id, &is_rule)
+                // Whether the line or the one before holds any marker, once per
+                // line: a minified line can hold a thousand findings.
+                let marked = match marked_line {
+                    Some((l, marked)) if l == line => marked,
+                    _ => {
+                        let marked = inline::has_marker(&bytes[line_span.clone()])
+                            || previous.is_some_and(inline::has_marker);
+                        marked_line = Some((line, marked));
+                        marked
+                    }
+                };
+                if marked
+                    && inline::is_allowed(
+                        &bytes[line_span.clone()],
+                        rel,
+                        previous,
+                        &rule.id,
+                        &is_rule,
+                    )
                 {
                     tally.stats.suppressed_inline += 1;
                     continue;
@@ -210,14 +229,21 @@ fn clean(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Bytes enough for `width` characters and one more (a UTF-8 character is at
+/// most 4 bytes): a snippet then costs O(width), not O(line), for each of the
+/// many findings a long minified line can hold.
+fn window(width: usize) -> usize {
+    width * 4 + 4
+}
+
 fn tail(bytes: &[u8], width: usize) -> String {
-    let s = clean(bytes);
+    let s = clean(&bytes[bytes.len().saturating_sub(window(width))..]);
     let n = s.chars().count();
     if n <= width { s } else { format!("…{}", s.chars().skip(n - width).collect::<String>()) }
 }
 
 fn head(bytes: &[u8], width: usize) -> String {
-    let s = clean(bytes);
+    let s = clean(&bytes[..bytes.len().min(window(width))]);
     if s.chars().count() <= width {
         s
     } else {
@@ -277,4 +303,20 @@ fn merge(total: &Mutex<Tally>, t: Tally) {
     let mut g = lock(total);
     g.stats.merge(&t.stats);
     g.warnings.extend(t.warnings);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_bounded_and_cut_at_characters() {
+        let long = "é".repeat(1000);
+        assert_eq!(tail(long.as_bytes(), 3), "…ééé");
+        assert_eq!(head(long.as_bytes(), 3), "ééé…");
+        assert_eq!(tail(b"ab", 3), "ab");
+        assert_eq!(head(b"abcd", 3), "abc…");
+        let mixed = format!("{}x😀", "a".repeat(500));
+        assert_eq!(tail(mixed.as_bytes(), 2), "…x😀");
+    }
 }

@@ -62,6 +62,20 @@ fn allows(
     false
 }
 
+/// Every marker keylint honours, as it is searched for.
+pub const MARKERS: &[&str] = &[
+    "keylint:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+    "pragma: allowlist nextline secret",
+];
+
+/// Whether `text` holds any marker at all (a cheap test before `is_allowed`;
+/// also how a change that adds a marker can be spotted).
+pub fn has_marker(text: &[u8]) -> bool {
+    MARKERS.iter().any(|m| memmem::find(text, m.as_bytes()).is_some())
+}
+
 /// Whether `prefix` (the text before a marker) holds nothing but whitespace
 /// and comment punctuation (`#`, `//`, `/*`, `<!--`, `--`, `;`, `!`, `*`).
 fn starts_comment(prefix: &[u8]) -> bool {
@@ -115,6 +129,14 @@ mod tests {
         assert!(!check("k='SECRET'", Some("a = 'OTHER'  # keylint:allow")));
         assert!(!check("k='SECRET'", Some("call();  // keylint:allow")));
         assert!(check("k='SECRET'", Some("call();  // pragma: allowlist nextline secret")));
+    }
+
+    #[test]
+    fn every_marker_is_found_by_has_marker() {
+        for m in MARKERS {
+            assert!(has_marker(format!("x = 1  # {m}").as_bytes()), "{m}");
+        }
+        assert!(!has_marker(b"x = 'keylint' # allow"));
     }
 
     #[test]
