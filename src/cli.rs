@@ -11,10 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use keylint::{
     ExitStatus,
-    config::{DEFAULT_MAX_FILE_SIZE, ProjectConfig, ScanConfig},
-    report::{self, Format, RenderOptions, Report},
+    config::{DEFAULT_MAX_FILE_SIZE, PROJECT_FILE, ProjectConfig, STARTER_CONFIG, ScanConfig},
+    report::{self, Format, PathBase, RenderOptions, Report, paths::normalize},
     rules::{Confidence, RuleSet, check::check_rules, load::RuleSetBuilder},
     scan::{self, Detector},
+    suppress::baseline::{Baseline, DEFAULT_BASELINE_FILE},
 };
 
 /// Finds hard-coded API keys and other secrets, and says how to rotate them.
@@ -35,6 +36,32 @@ enum Command {
         scan: ScanArgs,
         #[command(flatten)]
         output: OutputArgs,
+    },
+    /// Write the current findings as accepted: a baseline for `--baseline`.
+    ///
+    /// Takes the arguments of `scan`. The file holds one entry per finding
+    /// (fingerprint, rule id, paths), sorted, with no secret, no line numbers
+    /// and no timestamps; commit it and pass `--baseline FILE` to scans.
+    Baseline {
+        /// Files or directories (default ".").
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        scan: ScanArgs,
+        /// The baseline file to write.
+        #[arg(short, long, value_name = "FILE", default_value = DEFAULT_BASELINE_FILE)]
+        output: PathBuf,
+        /// Overwrite FILE even if it is not a keylint baseline.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a commented starter `.keylint.toml` in the current directory.
+    Init {
+        /// The config file to write.
+        #[arg(short, long, value_name = "FILE", default_value = PROJECT_FILE)]
+        output: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// List, show or check rules.
     Rules {
@@ -89,6 +116,10 @@ enum OutputFormat {
     Human,
     Json,
     Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -124,7 +155,8 @@ struct ScanArgs {
     /// Extra rule files (the format of rules/).
     #[arg(long = "rules", value_name = "FILE")]
     rules: Vec<PathBuf>,
-    /// Baseline of accepted findings.
+    /// Hide the findings accepted in FILE (written by `keylint baseline`) and
+    /// list its entries that match nothing as stale.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Also scan what .gitignore and .ignore exclude.
@@ -183,6 +215,10 @@ pub fn run() -> Result<ExitStatus> {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan { paths, scan, output } => run_scan(paths, scan, output),
+        Command::Baseline { paths, scan, output, force } => {
+            run_baseline(paths, scan, &output, force)
+        }
+        Command::Init { output, force } => run_init(&output, force),
         Command::Rules { command } => run_rules(command),
         Command::Explain { id, rules } => run_explain(&id, &rules),
     }
@@ -202,6 +238,18 @@ fn load_rules(extra: &[PathBuf], project: Option<&ProjectConfig>) -> Result<Rule
             let name =
                 p.path.as_ref().map_or_else(|| ".keylint.toml".into(), |x| x.display().to_string());
             b = b.spec(&name, &p.text, spec);
+        }
+        // A misspelt id would silently leave the rule on.
+        if let Some(id) = p.spec.disabled_rules.iter().find(|id| !b.has_rule(id)) {
+            let at = [format!("\"{id}\""), format!("'{id}'"), id.clone()]
+                .iter()
+                .find_map(|needle| p.text.find(needle.as_str()));
+            let line = at.map_or(1, |o| keylint::rules::load::line_of(&p.text, o));
+            let name =
+                p.path.as_ref().map_or_else(|| PROJECT_FILE.into(), |x| x.display().to_string());
+            bail!(
+                "{name}:{line}: disabled_rules: no rule with id {id:?} (see `keylint rules list`)"
+            );
         }
         b = b.disable(p.spec.disabled_rules.iter().cloned());
     }
@@ -235,7 +283,31 @@ fn scan_config(paths: Vec<PathBuf>, a: &ScanArgs, show_secrets: bool) -> ScanCon
 }
 
 fn run_scan(paths: Vec<PathBuf>, args: ScanArgs, out: OutputArgs) -> Result<ExitStatus> {
-    let cfg = scan_config(paths, &args, out.show_secrets);
+    let baseline = load_baseline(args.baseline.as_deref())?;
+    let (mut report, rules) = scan_report(paths, &args, out.show_secrets)?;
+    if let Some((b, path)) = &baseline {
+        b.apply(&mut report, &path.display().to_string());
+    }
+    emit(&report, &rules, &out)
+}
+
+/// The baseline of `--baseline FILE`, loaded before any scanning so a missing
+/// or malformed file fails fast (exit 2). Apply it to a finished report with
+/// `Baseline::apply` (every scanning command does).
+fn load_baseline(path: Option<&Path>) -> Result<Option<(Baseline, PathBuf)>> {
+    match path {
+        Some(p) => Ok(Some((Baseline::load(p)?, p.to_path_buf()))),
+        None => Ok(None),
+    }
+}
+
+/// Runs `scan` (without the baseline) and returns its report and rules.
+fn scan_report(
+    paths: Vec<PathBuf>,
+    args: &ScanArgs,
+    show_secrets: bool,
+) -> Result<(Report, RuleSet)> {
+    let cfg = scan_config(paths, args, show_secrets);
     for p in &cfg.paths {
         if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
             bail!("{}: no such file or directory", p.display());
@@ -251,7 +323,94 @@ fn run_scan(paths: Vec<PathBuf>, args: ScanArgs, out: OutputArgs) -> Result<Exit
     let min = cfg.min_confidence.or(project.spec.min_confidence).unwrap_or(Confidence::Medium);
     let detector = Detector::new(&rules, &project, min, cfg.inline_allow);
     let report = scan::scan_paths(&cfg, &detector);
-    emit(&report, &rules, &out)
+    Ok((report, rules))
+}
+
+fn run_baseline(
+    paths: Vec<PathBuf>,
+    args: ScanArgs,
+    path: &Path,
+    force: bool,
+) -> Result<ExitStatus> {
+    if args.baseline.is_some() {
+        bail!("`keylint baseline` writes a baseline; --baseline applies one to scans");
+    }
+    check_baseline_target(path, force)?;
+    let (report, _rules) = scan_report(paths, &args, false)?;
+    let stderr = io::stderr();
+    for w in &report.warnings {
+        let _ = writeln!(stderr.lock(), "keylint: warning: {w}");
+    }
+    let baseline = write_baseline(&report, path, force)?;
+    let mut out = Vec::new();
+    writeln!(
+        out,
+        "keylint: wrote {} ({} {} for {} {})",
+        path.display(),
+        baseline.len(),
+        if baseline.len() == 1 { "entry" } else { "entries" },
+        report.findings.len(),
+        if report.findings.len() == 1 { "finding" } else { "findings" },
+    )?;
+    write_stdout(&out)?;
+    Ok(ExitStatus::Clean)
+}
+
+/// Refuses to replace a file that is not a keylint baseline, unless `force`.
+fn check_baseline_target(path: &Path, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Ok(m) if !m.is_file() => bail!("{}: not a regular file", path.display()),
+        Ok(_) => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if Baseline::is_baseline(&text) {
+                Ok(())
+            } else {
+                bail!(
+                    "{}: exists and is not a keylint baseline; refusing to overwrite it (use --force)",
+                    path.display()
+                )
+            }
+        }
+    }
+}
+
+/// Writes the baseline accepting every finding of `report` to `path`
+/// (atomically, `rw-r--r--` before the umask: it holds no secret), with paths
+/// relative to the baseline's directory. For `scan`, `history` and `staged`.
+fn write_baseline(report: &Report, path: &Path, force: bool) -> Result<Baseline> {
+    check_baseline_target(path, force)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(&cwd.join(dir)));
+    let base = PathBase { root: &dir, cwd: &cwd };
+    let baseline = Baseline::from_report(report, |f| {
+        base.relative(&f.origin).unwrap_or_else(|| f.origin.display_path())
+    });
+    write_atomic(path, baseline.to_json().as_bytes(), 0o644, true)?;
+    Ok(baseline)
+}
+
+fn run_init(path: &Path, force: bool) -> Result<ExitStatus> {
+    // Refuses to replace an existing file unless --force, without a race.
+    match write_atomic(path, STARTER_CONFIG.as_bytes(), 0o644, force) {
+        Err(_) if !force && path.exists() => {
+            bail!("{}: already exists; refusing to overwrite it (use --force)", path.display())
+        }
+        r => r?,
+    }
+    let mut out = Vec::new();
+    writeln!(
+        out,
+        "keylint: wrote {}; edit it, then `keylint scan` uses it from any directory below",
+        path.display()
+    )?;
+    write_stdout(&out)?;
+    Ok(ExitStatus::Clean)
 }
 
 fn color_on(choice: ColorChoice, to_terminal: bool) -> bool {
@@ -270,6 +429,8 @@ fn emit(report: &Report, rules: &RuleSet, out: &OutputArgs) -> Result<ExitStatus
         OutputFormat::Human => Format::Human,
         OutputFormat::Json => Format::Json,
         OutputFormat::Jsonl => Format::Jsonl,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
     };
     if !out.quiet {
         let stderr = io::stderr();
@@ -280,8 +441,21 @@ fn emit(report: &Report, rules: &RuleSet, out: &OutputArgs) -> Result<ExitStatus
     }
     let status = if report.findings.is_empty() { ExitStatus::Clean } else { ExitStatus::Findings };
     let to_terminal = out.output.is_none() && io::stdout().is_terminal();
-    let opts =
-        RenderOptions { show_secrets: out.show_secrets, color: color_on(out.color, to_terminal) };
+    // SARIF and annotations name files relative to the repository root: the
+    // nearest directory above the working directory that holds `.git`.
+    let cwd = std::env::current_dir().ok();
+    let root = cwd
+        .as_deref()
+        .map(|c| c.ancestors().find(|d| d.join(".git").exists()).unwrap_or(c).to_path_buf());
+    let base = match (&cwd, &root) {
+        (Some(cwd), Some(root)) => Some(PathBase { root, cwd }),
+        _ => None,
+    };
+    let opts = RenderOptions {
+        show_secrets: out.show_secrets,
+        color: color_on(out.color, to_terminal),
+        base,
+    };
     let mut buf = Vec::new();
     if !(out.quiet && report.findings.is_empty() && format == Format::Human) {
         report::write(format, report, rules, opts, &mut buf).context("cannot render the report")?;
@@ -319,6 +493,14 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .and_then(|()| f.flush())
             .with_context(|| format!("cannot write {}", path.display()));
     }
+    write_atomic(path, bytes, 0o600, true)
+}
+
+/// Writes a file atomically (temporary file in the same directory, then
+/// rename), created with `mode` (before the umask). With `replace` false an
+/// existing file is never replaced: the temporary file is hard-linked into
+/// place, which fails if the name is taken.
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
     let tmp = dir.join(format!(".{}.keylint-{}.tmp", name.to_string_lossy(), std::process::id()));
@@ -326,11 +508,18 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+        #[cfg(not(unix))]
+        let _ = mode;
         let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        if replace {
+            std::fs::rename(&tmp, path)
+        } else {
+            std::fs::hard_link(&tmp, path)?;
+            std::fs::remove_file(&tmp)
+        }
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);

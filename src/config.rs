@@ -15,6 +15,63 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// The name of the project config file.
 pub const PROJECT_FILE: &str = ".keylint.toml";
 
+/// What `keylint init` writes: every setting, commented, with what it does.
+/// It parses as it is (a test checks) and changes nothing until edited.
+pub const STARTER_CONFIG: &str = r#"# keylint project config.
+#
+# keylint reads the first .keylint.toml it finds walking up from the scanned
+# path to the repository root (or the file given with --config).
+
+# Lowest confidence reported: "low", "medium" (the default) or "high".
+# --min-confidence on the command line takes precedence.
+# min_confidence = "medium"
+
+# Rules switched off, by id (`keylint rules list` shows them all).
+# disabled_rules = ["rule-id"]
+
+[allowlist]
+# Paths never scanned: gitignore-style globs relative to this file. A pattern
+# without "/" matches at any depth ("*.lock"), a trailing "/" means everything
+# below ("testdata/"), a leading "/" anchors at this directory ("/docs/a.md").
+paths = [
+  # "tests/fixtures/",
+]
+
+# Regexes tried on the secret itself (not the line); a match is not reported.
+regexes = [
+  # '''^sk_test_''',
+]
+
+# Words; a secret containing one (case-insensitive) is not reported.
+stopwords = [
+  # "example",
+]
+
+# Rules for in-house keys, in the format of keylint's rules/ files (one
+# [provider] per config file). `keylint scan` checks them when it loads them.
+#
+# [provider]
+# id = "acme"
+# name = "Acme Corp"
+# env_var = "ACME_TOKEN"
+# rotate_url = "https://acme.invalid/settings/tokens"
+# rotate = [
+#   "Revoke the token on the Acme tokens page.",
+#   "Create a new token with only the scopes it needs.",
+# ]
+#
+# [[rule]]
+# id = "acme-api-token"
+# name = "Acme API token"
+# pattern = '''\b(acme_[A-Za-z0-9]{32})\b'''
+# keywords = ["acme_"]
+# min_entropy = 3.5
+# confidence = "high"
+# references = ["https://acme.invalid/docs/tokens"]
+# examples = ["ACME_TOKEN=acme_k3Y9fQ2mZ7xW4vB8nR5tP1sL6dH0jC2a"]
+# negative_examples = ["ACME_TOKEN=acme_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
+"#;
+
 /// Everything a scan needs to know, independent of the command line.
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
@@ -207,6 +264,8 @@ impl ProjectConfig {
     /// directory holding `.git`) or the filesystem root.
     pub fn discover(start: &Path) -> Option<PathBuf> {
         let start = if start.is_file() { start.parent()? } else { start };
+        // The parent of a bare file name (`keylint scan app.py`) is "": the working directory.
+        let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
         let start = std::fs::canonicalize(start).ok()?;
         for dir in start.ancestors() {
             let candidate = dir.join(PROJECT_FILE);
@@ -222,7 +281,9 @@ impl ProjectConfig {
 
     /// The directory relative to which allowlist paths are matched.
     pub fn root(&self) -> Option<&Path> {
-        self.path.as_deref().and_then(Path::parent)
+        // `--config .keylint.toml` has the parent "": the working directory.
+        let parent = self.path.as_deref().and_then(Path::parent)?;
+        Some(if parent.as_os_str().is_empty() { Path::new(".") } else { parent })
     }
 
     /// Whether a path (relative to the config's directory) is allowlisted.
@@ -276,6 +337,30 @@ mod tests {
         assert!(cfg.path_allowed(Path::new("docs/a.md")));
         assert!(!cfg.path_allowed(Path::new("src/docs/a.md")));
         assert!(cfg.secret_allowed(b"abcFAKEdef"));
+    }
+
+    #[test]
+    fn starter_config_parses_and_its_example_rule_works() {
+        let cfg = ProjectConfig::parse(Path::new(".keylint.toml"), STARTER_CONFIG).unwrap();
+        assert!(cfg.spec.disabled_rules.is_empty() && cfg.paths.is_none());
+        assert!(cfg.regexes.is_empty() && cfg.stopwords.is_empty() && cfg.spec.rules.is_empty());
+        // Uncommenting the example rule gives a rule that loads and passes its examples.
+        let start = STARTER_CONFIG.find("\n# [provider]\n").unwrap();
+        let rule: String = STARTER_CONFIG[start..]
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or("").to_string() + "\n")
+            .collect();
+        let cfg = ProjectConfig::parse(Path::new(".keylint.toml"), &rule).unwrap();
+        let spec = crate::rules::RuleFileSpec {
+            provider: cfg.spec.provider.clone().unwrap(),
+            rules: cfg.spec.rules.clone(),
+        };
+        let set = crate::rules::load::RuleSetBuilder::new()
+            .spec(".keylint.toml", &rule, spec)
+            .build()
+            .unwrap();
+        let all: Vec<usize> = (0..set.rules.len()).collect();
+        assert_eq!(crate::rules::check::check_rules(&set, &all), Vec::<String>::new());
     }
 
     #[test]

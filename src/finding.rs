@@ -90,7 +90,8 @@ impl fmt::Display for Fingerprint {
 }
 
 /// Where a finding is: 1-based lines, 1-based byte columns; `end_column` is
-/// inclusive of the secret's last byte.
+/// inclusive of the secret's last byte. The same columns counted in UTF-16
+/// code units (as SARIF and editors count them) are kept for SARIF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Location {
     /// First line.
@@ -101,6 +102,11 @@ pub struct Location {
     pub end_line: usize,
     /// Last column (bytes, inclusive).
     pub end_column: usize,
+    /// First column in UTF-16 code units (1-based).
+    pub utf16_column: usize,
+    /// Column just past the last character, in UTF-16 code units (1-based,
+    /// exclusive, like SARIF's `endColumn`), on `end_line`.
+    pub utf16_end_column: usize,
 }
 
 /// The line around a finding, for people: text before and after the secret

@@ -35,6 +35,9 @@ pub enum Error {
     /// A source could not be opened at all.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The baseline is missing or malformed.
+    #[error(transparent)]
+    Baseline(#[from] suppress::baseline::BaselineError),
 }
 
 /// How a run ended.

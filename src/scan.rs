@@ -11,9 +11,12 @@ use std::{
 
 use crate::{
     config::{ProjectConfig, ScanConfig},
-    engine::{MAX_MATCHES_PER_BLOB, Scanner, lines::LineIndex},
+    engine::{
+        MAX_MATCHES_PER_BLOB, Scanner,
+        lines::{LineIndex, Utf16Columns, utf16_len},
+    },
     finding::{Finding, Fingerprint, Location, Secret, Snippet},
-    report::{Report, Stats, Warning},
+    report::{Report, Stats, Warning, paths::normalize},
     rules::{Confidence, RuleSet},
     source::{self, Origin},
     suppress::inline,
@@ -33,6 +36,8 @@ pub struct Detector<'a> {
     /// Honour inline markers.
     pub inline_allow: bool,
     root: Option<PathBuf>,
+    /// The working directory (canonical), read once rather than per file.
+    cwd: Option<PathBuf>,
 }
 
 /// Per-worker counts and warnings.
@@ -53,7 +58,8 @@ impl<'a> Detector<'a> {
         inline_allow: bool,
     ) -> Self {
         let root = project.root().and_then(|r| std::fs::canonicalize(r).ok());
-        Detector { rules, project, min_confidence, inline_allow, root }
+        let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+        Detector { rules, project, min_confidence, inline_allow, root, cwd }
     }
 
     /// A scanner for one worker.
@@ -67,13 +73,36 @@ impl<'a> Detector<'a> {
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            match std::env::current_dir().and_then(std::fs::canonicalize) {
-                Ok(cwd) => cwd.join(path),
-                Err(_) => return false,
+            match &self.cwd {
+                Some(cwd) => cwd.join(path),
+                None => return false,
             }
         };
-        let abs: PathBuf = abs.components().collect();
+        // Lexically, so `../docs/a.md` scanned from a subdirectory matches `/docs/a.md`.
+        let abs = normalize(&abs);
         abs.strip_prefix(root).is_ok_and(|rel| self.project.path_allowed(rel))
+    }
+
+    /// When the blob is the project config itself, the name its `[[rule]]`s
+    /// were loaded under (their `source.file`): those rules must not report
+    /// their own examples there. Staged and history paths are compared with
+    /// a config at the repository root.
+    fn project_rules_file(&self, origin: &Origin) -> Option<String> {
+        let config = self.project.path.as_ref()?;
+        if self.project.spec.rules.is_empty() {
+            return None;
+        }
+        let name = config.file_name()?;
+        let is_config = match origin {
+            Origin::File { path } => {
+                let abs =
+                    if path.is_absolute() { path.clone() } else { self.cwd.as_ref()?.join(path) };
+                self.root.as_ref().is_some_and(|r| normalize(&abs) == r.join(name))
+            }
+            Origin::Staged { path } | Origin::Commit { path, .. } => path.as_os_str() == name,
+            Origin::Stdin => false,
+        };
+        is_config.then(|| config.display().to_string())
     }
 
     /// Whether a repository-relative path is excluded by the path allowlist.
@@ -110,8 +139,15 @@ impl<'a> Detector<'a> {
         let index = LineIndex::new(bytes);
         let is_rule = |id: &str| self.rules.get(id).is_some();
         let mut out = Vec::with_capacity(matches.list.len());
+        let mut utf16 = Utf16Columns::default();
+        let own_rules = self.project_rules_file(origin);
+        let mut marked_line: Option<(usize, bool)> = None;
         for m in matches.list {
             let rule = &self.rules.rules[m.rule];
+            // The config's own rules would report their examples in it.
+            if own_rules.as_deref() == Some(rule.source.file.as_str()) {
+                continue;
+            }
             let secret = m.secret_bytes(bytes);
             if self.project.secret_allowed(secret) {
                 tally.stats.suppressed_allowlist += 1;
@@ -125,12 +161,37 @@ impl<'a> Detector<'a> {
                 let rel = loc.start - line_span.start
                     ..loc.end.min(line_span.end).max(loc.start) - line_span.start;
                 let previous = (line > 1).then(|| &bytes[index.line_span(bytes, line - 1)]);
-                if inline::is_allowed(&bytes[line_span.clone()], rel, previous, &rule.id, &is_rule)
+                // Whether the line or the one before holds any marker, once per
+                // line: a minified line can hold a thousand findings.
+                let marked = match marked_line {
+                    Some((l, marked)) if l == line => marked,
+                    _ => {
+                        let marked = inline::has_marker(&bytes[line_span.clone()])
+                            || previous.is_some_and(inline::has_marker);
+                        marked_line = Some((line, marked));
+                        marked
+                    }
+                };
+                if marked
+                    && inline::is_allowed(
+                        &bytes[line_span.clone()],
+                        rel,
+                        previous,
+                        &rule.id,
+                        &is_rule,
+                    )
                 {
                     tally.stats.suppressed_inline += 1;
                     continue;
                 }
             }
+            let utf16_column = utf16.column(bytes, line_span.start, loc.start);
+            let utf16_end_column = if end_line == line {
+                utf16_column + utf16_len(&bytes[loc.clone()])
+            } else {
+                let end_start = index.line_span(bytes, end_line).start;
+                utf16_len(&bytes[end_start..loc.end]) + 1
+            };
             let before = &bytes[line_span.start..loc.start.min(line_span.end)];
             let after =
                 if loc.end <= line_span.end { &bytes[loc.end..line_span.end] } else { &[][..] };
@@ -138,7 +199,14 @@ impl<'a> Detector<'a> {
                 rule: m.rule,
                 rule_id: rule.id.clone(),
                 origin: origin.clone(),
-                location: Location { line, column, end_line, end_column },
+                location: Location {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    utf16_column,
+                    utf16_end_column,
+                },
                 secret: Secret::new(secret),
                 fingerprint: Fingerprint::new(&rule.id, secret),
                 confidence: m.confidence,
@@ -161,14 +229,21 @@ fn clean(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Bytes enough for `width` characters and one more (a UTF-8 character is at
+/// most 4 bytes): a snippet then costs O(width), not O(line), for each of the
+/// many findings a long minified line can hold.
+fn window(width: usize) -> usize {
+    width * 4 + 4
+}
+
 fn tail(bytes: &[u8], width: usize) -> String {
-    let s = clean(bytes);
+    let s = clean(&bytes[bytes.len().saturating_sub(window(width))..]);
     let n = s.chars().count();
     if n <= width { s } else { format!("…{}", s.chars().skip(n - width).collect::<String>()) }
 }
 
 fn head(bytes: &[u8], width: usize) -> String {
-    let s = clean(bytes);
+    let s = clean(&bytes[..bytes.len().min(window(width))]);
     if s.chars().count() <= width {
         s
     } else {
@@ -213,7 +288,7 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
         findings: findings.into_inner().unwrap_or_else(|e| e.into_inner()),
         warnings: total.warnings,
         stats: total.stats,
-        history: false,
+        ..Report::default()
     };
     report.stats.duration_ms = start.elapsed().as_millis() as u64;
     report.sort();
@@ -228,4 +303,20 @@ fn merge(total: &Mutex<Tally>, t: Tally) {
     let mut g = lock(total);
     g.stats.merge(&t.stats);
     g.warnings.extend(t.warnings);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_bounded_and_cut_at_characters() {
+        let long = "é".repeat(1000);
+        assert_eq!(tail(long.as_bytes(), 3), "…ééé");
+        assert_eq!(head(long.as_bytes(), 3), "ééé…");
+        assert_eq!(tail(b"ab", 3), "ab");
+        assert_eq!(head(b"abcd", 3), "abc…");
+        let mixed = format!("{}x😀", "a".repeat(500));
+        assert_eq!(tail(mixed.as_bytes(), 2), "…x😀");
+    }
 }

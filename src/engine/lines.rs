@@ -31,6 +31,46 @@ impl LineIndex {
     }
 }
 
+/// UTF-16 code units of bytes read as UTF-8, each invalid sequence counting as
+/// one U+FFFD (what an editor shows).
+pub fn utf16_len(bytes: &[u8]) -> usize {
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
+    bytes
+        .utf8_chunks()
+        .map(|c| {
+            c.valid().chars().map(char::len_utf16).sum::<usize>()
+                + usize::from(!c.invalid().is_empty())
+        })
+        .sum()
+}
+
+/// Byte offsets to 1-based UTF-16 columns, for offsets asked in increasing
+/// order: the prefix of a line is counted once, not once per finding on it (a
+/// minified file can hold many findings on one long line).
+#[derive(Debug, Default)]
+pub struct Utf16Columns {
+    line_start: usize,
+    offset: usize,
+    units: usize,
+}
+
+impl Utf16Columns {
+    /// The 1-based UTF-16 column of `offset`, which lies on the line starting
+    /// at byte `line_start`.
+    pub fn column(&mut self, bytes: &[u8], line_start: usize, offset: usize) -> usize {
+        if line_start != self.line_start || offset < self.offset {
+            self.line_start = line_start;
+            self.offset = line_start;
+            self.units = 0;
+        }
+        self.units += utf16_len(&bytes[self.offset..offset]);
+        self.offset = offset;
+        self.units + 1
+    }
+}
+
 /// The byte range of the `n` lines before and after the line holding `span`.
 pub fn around(bytes: &[u8], span: std::ops::Range<usize>, n: usize) -> std::ops::Range<usize> {
     let mut start = span.start.min(bytes.len());
@@ -75,6 +115,22 @@ mod tests {
         assert_eq!(ix.locate(9), (4, 3));
         assert_eq!(&b[ix.line_span(b, 2)], b"cd");
         assert_eq!(&b[ix.line_span(b, 4)], b"xyz");
+    }
+
+    #[test]
+    fn utf16_columns() {
+        assert_eq!(utf16_len(b"abc"), 3);
+        assert_eq!(utf16_len("é😀".as_bytes()), 3);
+        assert_eq!(utf16_len(b"a\xff\xfeb"), 4);
+        // "é = KEY1 😀 KEY2" then "KEY3" on the next line.
+        let b = "é = KEY1 😀 KEY2\nKEY3".as_bytes();
+        let at = |k: &str| b.windows(4).position(|w| w == k.as_bytes()).unwrap();
+        let mut c = Utf16Columns::default();
+        assert_eq!(c.column(b, 0, at("KEY1")), 5);
+        assert_eq!(c.column(b, 0, at("KEY2")), 13);
+        let line2 = at("KEY3");
+        assert_eq!(c.column(b, line2, line2), 1);
+        assert_eq!(c.column(b, 0, at("KEY1")), 5, "a lower offset starts over");
     }
 
     #[test]

@@ -49,7 +49,7 @@ const DOCUMENTED: &[&[u8]] = &[
 
 /// Whether `secret` is a placeholder or a documented example value.
 pub fn is_placeholder(secret: &[u8]) -> bool {
-    if DOCUMENTED.contains(&secret) {
+    if DOCUMENTED.contains(&secret) || is_reference(secret) {
         return true;
     }
     if let Some(run) = longest_run(secret) {
@@ -66,6 +66,20 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     }
     let lower = &lower[..n];
     MARKERS.iter().any(|m| memchr::memmem::find(lower, m).is_some())
+}
+
+/// Whether a value is a template or variable reference rather than a
+/// literal: `{x}`, `$VAR`, `$(cmd)`, `%VAR%`, `%(name)s`.
+fn is_reference(s: &[u8]) -> bool {
+    match s {
+        [b'{', ..] => true,
+        [b'$', c, ..] => c.is_ascii_alphabetic() || matches!(c, b'_' | b'{' | b'('),
+        [b'%', b'(', ..] => true,
+        [b'%', .., b'%'] => {
+            s.len() > 2 && s[1..s.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        }
+        _ => false,
+    }
 }
 
 /// Length of the longest run of one repeated byte (`None` when empty).
@@ -100,6 +114,10 @@ mod tests {
             "sk-...",
             "aaaaaaaaaaaaaaaa",
             "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",
+            "{password}",
+            "$DB_PASSWORD",
+            "%DB_PASSWORD%",
+            "%(password)s",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }

@@ -204,7 +204,16 @@ fn write_summary(
     tail.push(human_bytes(s.bytes));
     tail.push(format!("{:.2} s", s.duration_ms as f64 / 1000.0));
     if suppressed > 0 {
-        tail.push(format!("{suppressed} suppressed"));
+        let why: Vec<String> = [
+            (s.suppressed_inline, "inline"),
+            (s.suppressed_baseline, "baseline"),
+            (s.suppressed_allowlist, "allowlist"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        tail.push(format!("{suppressed} suppressed ({})", why.join(", ")));
     }
     let skipped = s.skipped_binary + s.skipped_large + s.skipped_other;
     if skipped > 0 {

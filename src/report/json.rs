@@ -5,7 +5,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{RenderOptions, Report, Stats, Warning};
-use crate::{finding::Finding, rules::RuleSet, source::CommitInfo};
+use crate::{
+    finding::Finding, rules::RuleSet, source::CommitInfo, suppress::baseline::BaselineEntry,
+};
 
 /// Rotation advice of a finding.
 #[derive(Serialize)]
@@ -71,6 +73,7 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     stats: &'a Stats,
     warnings: &'a [Warning],
+    stale_baseline: &'a [BaselineEntry],
 }
 
 /// Writes the whole report as one JSON document.
@@ -89,6 +92,7 @@ pub fn write(
             .collect(),
         stats: &report.stats,
         warnings: &report.warnings,
+        stale_baseline: &report.stale_baseline,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -1,14 +1,19 @@
 //! Reports: the findings of a run, rendered into any writer. Reporters never
 //! print directly and never show a full secret unless asked.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod paths;
+pub mod sarif;
+pub mod scrub;
 
 use std::{io::Write, str::FromStr};
 
 use serde::Serialize;
 
-use crate::{finding::Finding, rules::RuleSet};
+pub use self::paths::PathBase;
+use crate::{finding::Finding, rules::RuleSet, suppress::baseline::BaselineEntry};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +24,10 @@ pub enum Format {
     Json,
     /// One JSON finding per line.
     Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
 }
 
 impl FromStr for Format {
@@ -28,6 +37,8 @@ impl FromStr for Format {
             "human" => Format::Human,
             "json" => Format::Json,
             "jsonl" => Format::Jsonl,
+            "sarif" => Format::Sarif,
+            "github" => Format::Github,
             _ => return Err(format!("unknown format {s:?}")),
         })
     }
@@ -121,6 +132,8 @@ pub struct Report {
     pub stats: Stats,
     /// Whether findings come from git history (changes the rotation advice).
     pub history: bool,
+    /// Baseline entries that matched no finding (see `suppress::baseline`).
+    pub stale_baseline: Vec<BaselineEntry>,
 }
 
 impl Report {
@@ -133,12 +146,16 @@ impl Report {
 }
 
 /// How to render.
-#[derive(Debug, Clone, Copy)]
-pub struct RenderOptions {
-    /// Print full secrets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions<'a> {
+    /// Print full secrets (never in SARIF or annotations, which end up in
+    /// dashboards and CI logs).
     pub show_secrets: bool,
     /// Use ANSI colour.
     pub color: bool,
+    /// What working-tree paths are made relative to in SARIF and annotations
+    /// (`None`: shown as in the other formats).
+    pub base: Option<PathBase<'a>>,
 }
 
 /// Renders a report.
@@ -153,5 +170,7 @@ pub fn write(
         Format::Human => human::write(report, rules, opts, out),
         Format::Json => json::write(report, rules, opts, out),
         Format::Jsonl => json::write_lines(report, rules, opts, out),
+        Format::Sarif => sarif::write(report, rules, opts, out),
+        Format::Github => github::write(report, rules, opts, out),
     }
 }

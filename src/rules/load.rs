@@ -204,6 +204,11 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Whether a rule with this id has been added (disabled or not).
+    pub fn has_rule(&self, id: &str) -> bool {
+        self.files.iter().any(|(spec, ..)| spec.rules.iter().any(|r| r.id.get_ref() == id))
+    }
+
     /// Rules (by id) left out of the set.
     pub fn disable<I: IntoIterator<Item = String>>(mut self, ids: I) -> Self {
         self.disabled.extend(ids);

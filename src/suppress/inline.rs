@@ -1,9 +1,14 @@
-//! Inline markers: `keylint:allow` on the finding's line or the line before,
-//! optionally limited to one rule (`keylint:allow RULE_ID reason`). Other
-//! tools' markers are honoured to ease migration: `gitleaks:allow` and
-//! `pragma: allowlist secret` on the same line, `pragma: allowlist nextline
-//! secret` on the line before. Works in any comment syntax: the marker only
-//! has to stand outside the secret.
+//! Inline markers: `keylint:allow` on the finding's line, or opening a
+//! comment on the line before, optionally limited to one rule
+//! (`keylint:allow RULE_ID reason`). Other tools' markers are honoured to ease
+//! migration: `gitleaks:allow` and `pragma: allowlist secret` on the same
+//! line, `pragma: allowlist nextline secret` on the line before. Works in any
+//! comment syntax (`#`, `//`, `/* */`, `<!-- -->`, `--`, `;`, `!`): the marker
+//! only has to stand outside the secret.
+//!
+//! On the line before, the marker counts only on a line of its own (nothing
+//! but comment punctuation before it): a marker at the end of a code line
+//! (`a = "KEY"  # keylint:allow`) is about that line, not the next one.
 
 use std::ops::Range;
 
@@ -23,6 +28,9 @@ fn allows(
     };
     for at in memmem::find_iter(line, b"keylint:allow") {
         if !outside(at, 13) {
+            continue;
+        }
+        if secret.is_none() && !starts_comment(&line[..at]) {
             continue;
         }
         let rest = &line[at + 13..];
@@ -52,6 +60,26 @@ fn allows(
         return true;
     }
     false
+}
+
+/// Every marker keylint honours, as it is searched for.
+pub const MARKERS: &[&str] = &[
+    "keylint:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+    "pragma: allowlist nextline secret",
+];
+
+/// Whether `text` holds any marker at all (a cheap test before `is_allowed`;
+/// also how a change that adds a marker can be spotted).
+pub fn has_marker(text: &[u8]) -> bool {
+    MARKERS.iter().any(|m| memmem::find(text, m.as_bytes()).is_some())
+}
+
+/// Whether `prefix` (the text before a marker) holds nothing but whitespace
+/// and comment punctuation (`#`, `//`, `/*`, `<!--`, `--`, `;`, `!`, `*`).
+fn starts_comment(prefix: &[u8]) -> bool {
+    prefix.iter().all(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation())
 }
 
 /// Whether a marker allows the finding: `line` holds it (with the secret at
@@ -92,6 +120,23 @@ mod tests {
         assert!(check("k='SECRET'", Some("# pragma: allowlist nextline secret")));
         assert!(!check("k='SECRET'", Some("# gitleaks:allow")));
         assert!(!check("k='SECRET'", None));
+        assert!(check("k='SECRET'", Some("  <!-- keylint:allow test data -->")));
+        assert!(check("k='SECRET'", Some("\t/* keylint:allow */")));
+    }
+
+    #[test]
+    fn a_marker_ending_a_code_line_is_not_about_the_next_line() {
+        assert!(!check("k='SECRET'", Some("a = 'OTHER'  # keylint:allow")));
+        assert!(!check("k='SECRET'", Some("call();  // keylint:allow")));
+        assert!(check("k='SECRET'", Some("call();  // pragma: allowlist nextline secret")));
+    }
+
+    #[test]
+    fn every_marker_is_found_by_has_marker() {
+        for m in MARKERS {
+            assert!(has_marker(format!("x = 1  # {m}").as_bytes()), "{m}");
+        }
+        assert!(!has_marker(b"x = 'keylint' # allow"));
     }
 
     #[test]

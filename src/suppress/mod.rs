@@ -1,4 +1,6 @@
 //! Suppression: the one stage that decides what is not reported (inline
-//! markers; config allowlists and baselines are applied in `scan`).
+//! markers and config allowlists are applied per blob in `scan`; a baseline
+//! is applied to a whole `Report` by every scanning command).
 
+pub mod baseline;
 pub mod inline;

@@ -1,7 +1,12 @@
 //! Integration tests: the real binary on fixtures/ and on temp dirs.
 //! One test binary, so it links once.
 
+mod baseline;
 mod common;
+mod config;
 mod fs;
+mod inline;
+mod keys;
 mod report;
 mod rules;
+mod sarif;
