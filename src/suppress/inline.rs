@@ -54,6 +54,14 @@ fn allows(
     false
 }
 
+/// Whether `line` holds any marker at all: one quick pass, so lines without
+/// one (nearly all) are not searched again for each finding on them.
+pub fn has_marker(line: &[u8]) -> bool {
+    [&b"keylint:allow"[..], b"gitleaks:allow", b"pragma: allowlist"]
+        .iter()
+        .any(|m| memmem::find(line, m).is_some())
+}
+
 /// Whether a marker allows the finding: `line` holds it (with the secret at
 /// `secret`, relative to the line), `previous` is the line before, if any.
 pub fn is_allowed(
@@ -92,6 +100,14 @@ mod tests {
         assert!(check("k='SECRET'", Some("# pragma: allowlist nextline secret")));
         assert!(!check("k='SECRET'", Some("# gitleaks:allow")));
         assert!(!check("k='SECRET'", None));
+    }
+
+    #[test]
+    fn has_marker_spots_every_marker() {
+        assert!(has_marker(b"x # keylint:allow"));
+        assert!(has_marker(b"x # gitleaks:allow"));
+        assert!(has_marker(b"# pragma: allowlist nextline secret"));
+        assert!(!has_marker(b"x = 'SECRET'"));
     }
 
     #[test]

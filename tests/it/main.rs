@@ -3,5 +3,6 @@
 
 mod common;
 mod fs;
+mod hostile;
 mod report;
 mod rules;
