@@ -217,8 +217,21 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
         cfg.paths.iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
         let mut tally = Tally::default();
-        match source::stdin::read_stdin() {
-            Ok(blob) => {
+        match source::stdin::read_stdin(cfg.max_file_size) {
+            Ok(None) => {
+                tally.stats.skipped_large += 1;
+                tally.warnings.push(Warning::at(
+                    "-",
+                    format!("skipped: over --max-file-size ({})", cfg.max_file_size),
+                ));
+            }
+            Ok(Some(blob))
+                if source::is_binary(&blob.bytes)
+                    && source::decode_utf16(&blob.bytes).is_none() =>
+            {
+                tally.stats.skipped_binary += 1;
+            }
+            Ok(Some(blob)) => {
                 let mut scanner = detector.scanner();
                 tally.stats.blobs += 1;
                 tally.stats.bytes += blob.bytes.len() as u64;

@@ -783,3 +783,28 @@ fn json_is_byte_identical_at_1_2_and_8_threads() {
         assert!(run(j) == one, "output differs at -j {j}");
     }
 }
+
+#[test]
+fn endless_stdin_is_cut_at_the_size_limit() {
+    // Issue #7: `yes | keylint scan -` used to read until memory ran out.
+    let sh = format!(
+        "yes | {} scan - --format json --max-file-size 1M",
+        assert_cmd::cargo::cargo_bin("keylint").display()
+    );
+    let out = assert_cmd::Command::new("sh")
+        .args(["-c", &sh])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(json(&out.stdout)["stats"]["skipped_large"], 1);
+    assert!(stderr.contains("keylint: warning: -: skipped"), "{stderr}");
+    // Binary stdin is skipped like a binary file.
+    let out = keylint()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin([&b"\0\x01"[..], token(0).as_bytes()].concat())
+        .assert()
+        .code(0);
+    assert_eq!(json(&out.get_output().stdout)["stats"]["skipped_binary"], 1);
+}
