@@ -7,7 +7,10 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::rules::{Confidence, ProviderSpec, RuleSpec, compile_pattern, load::line_of};
+use crate::rules::{
+    Confidence, ProviderSpec, RuleSpec, compile_pattern,
+    load::{line_of, pattern_message, redact_values},
+};
 
 /// Default `--max-file-size`: 10 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -216,7 +219,7 @@ impl ProjectConfig {
         let spec: ProjectSpec = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: path.to_path_buf(),
             line: e.span().map_or(1, |s| line_of(text, s.start)),
-            message: e.message().trim().to_string(),
+            message: redact_values(e.message().trim()),
         })?;
         let value_err = |key: &str, needle: &str, message: String| ConfigError::Value {
             path: path.to_path_buf(),
@@ -238,9 +241,10 @@ impl ProjectConfig {
         };
         let mut regexes = Vec::new();
         for r in &spec.allowlist.regexes {
-            regexes.push(compile_pattern(r).map_err(|e| {
-                value_err("allowlist.regexes", r, format!("regex does not compile: {e}"))
-            })?);
+            regexes
+                .push(compile_pattern(r).map_err(|e| {
+                    value_err("allowlist.regexes", r, pattern_message("regex", &e))
+                })?);
         }
         let stopwords = spec.allowlist.stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
         if !spec.rules.is_empty() && spec.provider.is_none() {
@@ -371,5 +375,20 @@ mod tests {
         let e = ProjectConfig::parse(Path::new("k.toml"), "[allowlist]\nregexes = ['a(']\n")
             .unwrap_err();
         assert!(e.to_string().starts_with("k.toml:2: allowlist.regexes"), "{e}");
+    }
+
+    #[test]
+    fn config_errors_do_not_echo_secrets() {
+        // Issue #7: an allowlist regex is often a secret itself.
+        let key = "ghp_Zq8wLm3nPx7rTb2vKd9sYh4jWc6fNa1A2B3C";
+        for text in [
+            format!("[allowlist]\nregexes = ['{key}(']\n"),
+            format!("[allowlist]\nregexes = '{key}'\n"),
+            format!("min_confidence = '{key}'\n"),
+        ] {
+            let e = ProjectConfig::parse(Path::new("k.toml"), &text).unwrap_err().to_string();
+            assert!(e.starts_with("k.toml:"), "{e}");
+            assert!(!e.contains(&key[4..]), "{e}");
+        }
     }
 }

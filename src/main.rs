@@ -1,6 +1,6 @@
 //! The `keylint` binary: parse arguments, run, map the result to an exit code.
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 use keylint::ExitStatus;
 
@@ -10,10 +10,8 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(status) => status.into(),
         Err(e) => {
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!("keylint: error: {e:#}");
-            }
+            // Not eprintln!: it panics when stderr is a closed pipe.
+            let _ = writeln!(std::io::stderr(), "keylint: error: {e:#}");
             ExitStatus::Error.into()
         }
     }

@@ -4,6 +4,8 @@
 //! suppression); `run` drives it over the filesystem or stdin.
 
 use std::{
+    collections::BTreeMap,
+    ops::Range,
     path::{Path, PathBuf},
     sync::Mutex,
     time::Instant,
@@ -12,7 +14,7 @@ use std::{
 use crate::{
     config::{ProjectConfig, ScanConfig},
     engine::{
-        MAX_MATCHES_PER_BLOB, Scanner,
+        MAX_MATCHES_PER_BLOB, RawMatch, Scanner,
         lines::{LineIndex, Utf16Columns, utf16_len},
     },
     finding::{Finding, Fingerprint, Location, Secret, Snippet},
@@ -138,10 +140,18 @@ impl<'a> Detector<'a> {
         }
         let index = LineIndex::new(bytes);
         let is_rule = |id: &str| self.rules.get(id).is_some();
+        // Every match's location, so that no snippet shows another secret of
+        // the same line.
+        let spans: Vec<Range<usize>> = matches.list.iter().map(RawMatch::location).collect();
+        let mut marked_lines: BTreeMap<usize, bool> = BTreeMap::new();
+        let mut line_marked = |n: usize| {
+            *marked_lines
+                .entry(n)
+                .or_insert_with(|| inline::has_marker(&bytes[index.line_span(bytes, n)]))
+        };
         let mut out = Vec::with_capacity(matches.list.len());
         let mut utf16 = Utf16Columns::default();
         let own_rules = self.project_rules_file(origin);
-        let mut marked_line: Option<(usize, bool)> = None;
         for m in matches.list {
             let rule = &self.rules.rules[m.rule];
             // The config's own rules would report their examples in it.
@@ -157,29 +167,11 @@ impl<'a> Detector<'a> {
             let (line, column) = index.locate(loc.start);
             let (end_line, end_column) = index.locate(loc.end.saturating_sub(1).max(loc.start));
             let line_span = index.line_span(bytes, line);
-            if self.inline_allow {
+            if self.inline_allow && (line_marked(line) || line > 1 && line_marked(line - 1)) {
                 let rel = loc.start - line_span.start
                     ..loc.end.min(line_span.end).max(loc.start) - line_span.start;
                 let previous = (line > 1).then(|| &bytes[index.line_span(bytes, line - 1)]);
-                // Whether the line or the one before holds any marker, once per
-                // line: a minified line can hold a thousand findings.
-                let marked = match marked_line {
-                    Some((l, marked)) if l == line => marked,
-                    _ => {
-                        let marked = inline::has_marker(&bytes[line_span.clone()])
-                            || previous.is_some_and(inline::has_marker);
-                        marked_line = Some((line, marked));
-                        marked
-                    }
-                };
-                if marked
-                    && inline::is_allowed(
-                        &bytes[line_span.clone()],
-                        rel,
-                        previous,
-                        &rule.id,
-                        &is_rule,
-                    )
+                if inline::is_allowed(&bytes[line_span.clone()], rel, previous, &rule.id, &is_rule)
                 {
                     tally.stats.suppressed_inline += 1;
                     continue;
@@ -192,9 +184,13 @@ impl<'a> Detector<'a> {
                 let end_start = index.line_span(bytes, end_line).start;
                 utf16_len(&bytes[end_start..loc.end]) + 1
             };
-            let before = &bytes[line_span.start..loc.start.min(line_span.end)];
-            let after =
-                if loc.end <= line_span.end { &bytes[loc.end..line_span.end] } else { &[][..] };
+            let before_start = line_span.start.max(loc.start.saturating_sub(SNIPPET_BYTES));
+            let before = masked(bytes, before_start..loc.start.min(line_span.end), &spans);
+            let after = if loc.end <= line_span.end {
+                masked(bytes, loc.end..line_span.end.min(loc.end + SNIPPET_BYTES), &spans)
+            } else {
+                Vec::new()
+            };
             out.push(Finding {
                 rule: m.rule,
                 rule_id: rule.id.clone(),
@@ -213,13 +209,30 @@ impl<'a> Detector<'a> {
                 validated: m.validated,
                 decoded: m.decoded_secret.is_some(),
                 snippet: Snippet {
-                    before: tail(before, SNIPPET_WIDTH),
-                    after: head(after, SNIPPET_WIDTH),
+                    before: tail(&before, SNIPPET_WIDTH),
+                    after: head(&after, SNIPPET_WIDTH),
                 },
             });
         }
         out
     }
+}
+
+/// Bytes of a snippet side decoded at most: enough for `SNIPPET_WIDTH`
+/// characters of any width, and the "…" that says the line goes on.
+const SNIPPET_BYTES: usize = 4 * SNIPPET_WIDTH + 4;
+
+/// `bytes[range]` with every byte inside one of `spans` (other matches)
+/// replaced by `*`.
+fn masked(bytes: &[u8], range: Range<usize>, spans: &[Range<usize>]) -> Vec<u8> {
+    let mut out = bytes[range.clone()].to_vec();
+    for s in spans {
+        let (start, end) = (s.start.max(range.start), s.end.min(range.end));
+        if start < end {
+            out[start - range.start..end - range.start].fill(b'*');
+        }
+    }
+    out
 }
 
 fn clean(bytes: &[u8]) -> String {
@@ -260,8 +273,21 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
         cfg.paths.iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
         let mut tally = Tally::default();
-        match source::stdin::read_stdin() {
-            Ok(blob) => {
+        match source::stdin::read_stdin(cfg.max_file_size) {
+            Ok(None) => {
+                tally.stats.skipped_large += 1;
+                tally.warnings.push(Warning::at(
+                    "-",
+                    format!("skipped: over --max-file-size ({})", cfg.max_file_size),
+                ));
+            }
+            Ok(Some(blob))
+                if source::is_binary(&blob.bytes)
+                    && source::decode_utf16(&blob.bytes).is_none() =>
+            {
+                tally.stats.skipped_binary += 1;
+            }
+            Ok(Some(blob)) => {
                 let mut scanner = detector.scanner();
                 tally.stats.blobs += 1;
                 tally.stats.bytes += blob.bytes.len() as u64;

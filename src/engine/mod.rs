@@ -10,6 +10,8 @@ pub mod entropy;
 pub mod lines;
 pub mod placeholder;
 pub mod prefilter;
+#[cfg(test)]
+mod props;
 pub mod validate;
 
 use std::{collections::BTreeMap, ops::Range};
@@ -182,19 +184,32 @@ impl<'r> Scanner<'r> {
         self.windows.clear();
         let reach = rule.context.as_ref().map_or(0, |c| c.lines);
         let multiline = rule.can_span_lines();
+        // A window depends only on the line of the hit and the line of its
+        // forward reach. `same` holds, for the last window computed, the
+        // offsets of the newlines ending those two lines: a hit before both
+        // gives the same window again, so it is skipped without searching its
+        // line again (otherwise many hits on one long line, as in minified
+        // files, would each scan the whole line: quadratic).
+        let mut same: Option<(usize, usize)> = None;
         for h in &self.hits {
             if !self.rules.prefilter.rules_of(h.keyword).contains(&index) {
                 continue;
             }
-            if reach == 0 && !multiline && self.windows.last().is_some_and(|w| h.start < w.end) {
+            let reach_end =
+                if multiline { (h.start + MULTILINE_REACH).min(bytes.len()) } else { h.start };
+            if same.is_some_and(|(hit_nl, reach_nl)| h.start <= hit_nl && reach_end <= reach_nl) {
                 continue;
             }
             let w = if multiline {
-                let end = (h.start + MULTILINE_REACH).min(bytes.len());
-                lines::around(bytes, h.start..end, reach + 1)
+                lines::around(bytes, h.start..reach_end, reach + 1)
             } else {
                 lines::around(bytes, h.start..h.start, reach)
             };
+            let newline_at =
+                |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+            let hit_nl = newline_at(h.start);
+            let reach_nl = if reach_end <= hit_nl { hit_nl } else { newline_at(reach_end) };
+            same = Some((hit_nl, reach_nl));
             push_merged(&mut self.windows, w);
         }
     }
@@ -206,6 +221,10 @@ pub const DECODE_REACH: usize = 4 * 1024;
 /// How far forward (bytes) a pattern that can cross lines may reach from its
 /// keyword: enough for the largest PEM and PGP private key blocks.
 pub const MULTILINE_REACH: usize = 16 * 1024;
+
+/// How far (bytes) before and after a match its context is searched, at most,
+/// whatever its `lines` say: bounds the cost of each match on long lines.
+pub const CONTEXT_REACH: usize = 4 * 1024;
 
 /// Appends a window, merging it with the last one when they touch (windows
 /// arrive in increasing order of start).
@@ -278,6 +297,11 @@ fn check_candidate(
     let mut in_context = false;
     if let Some(ctx) = &rule.context {
         let window = lines::around(bytes, whole.clone(), ctx.lines);
+        // On very long lines (minified files) only the bytes near the match
+        // count as its context: searching the whole line for each match
+        // would make a blob with many matches quadratic.
+        let window = window.start.max(whole.start.saturating_sub(CONTEXT_REACH))
+            ..window.end.min(whole.end.saturating_add(CONTEXT_REACH));
         in_context = ctx.regex.get().is_match(&bytes[window]);
         if !in_context {
             if ctx.required {

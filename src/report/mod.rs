@@ -139,7 +139,14 @@ pub struct Report {
 impl Report {
     /// Sorts findings and warnings so output never depends on thread count.
     pub fn sort(&mut self) {
-        self.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // The origin and fingerprint break ties between paths that display
+        // alike (names that are not UTF-8), so the order is total.
+        self.findings.sort_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| a.origin.cmp(&b.origin))
+                .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+        });
         self.warnings.sort();
         self.warnings.dedup();
     }

@@ -84,11 +84,37 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// A TOML or serde message with long quoted values shortened: messages such
+/// as "invalid type: string \"…\"" echo the value, which may be a secret.
+pub(crate) fn redact_values(message: &str) -> String {
+    const KEEP: usize = 4;
+    const LONGEST: usize = 16;
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(quote) else { break };
+        let value = &rest[..close];
+        if value.chars().count() > LONGEST {
+            out.extend(value.chars().take(KEEP));
+            out.push('…');
+        } else {
+            out.push_str(value);
+        }
+        out.push(quote);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Parses one rule file without checking its rules.
 pub fn parse_file(file: &str, text: &str) -> Result<RuleFileSpec, LoadError> {
     toml::from_str::<RuleFileSpec>(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        let mut message = e.message().trim().to_string();
+        let mut message = redact_values(e.message().trim());
         if let Some(id) = enclosing_rule_id(text, offset) {
             message = format!("rule {id}: {message}");
         }
@@ -139,7 +165,9 @@ pub fn check_compiled(rule: &Rule) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn pattern_message(what: &str, e: &regex::Error) -> String {
+/// A pattern error for people, without echoing the pattern (which may hold a
+/// secret, as allowlist regexes often do).
+pub(crate) fn pattern_message(what: &str, e: &regex::Error) -> String {
     match e {
         regex::Error::CompiledTooBig(limit) => {
             format!("{what} compiles to more than {limit} bytes; make it simpler")
@@ -400,6 +428,18 @@ mod tests {
         assert!(pattern_has_group(r"(?P<s>abc)"));
         assert!(pattern_has_group(r"(?x) (?:a) (b)"));
         assert!(!pattern_has_group(r"(?:abc)\(x\)[(]"));
+    }
+
+    #[test]
+    fn toml_errors_do_not_echo_long_values() {
+        // Issue #7: a wrongly typed value may be a secret; never print it whole.
+        let text = "[provider]\nid = \"x\"\nname = \"X\"\ntier = \"ghp_Zq8wLm3nPx7rTb2vKd9sYh4jWc6fNa1A2B3C\"\n";
+        let e = parse_file("x.toml", text).unwrap_err().to_string();
+        assert!(e.starts_with("x.toml:4:"), "{e}");
+        assert!(!e.contains("Zq8wLm3nPx7r"), "{e}");
+        assert_eq!(redact_values("unknown field `secret_grup`"), "unknown field `secret_grup`");
+        assert_eq!(redact_values("string \"abcdefghijklmnopqrstuvwxyz\""), "string \"abcd…\"");
+        assert_eq!(redact_values("unclosed \"quote"), "unclosed \"quote");
     }
 
     #[test]

@@ -73,7 +73,9 @@ impl FromStr for Confidence {
 pub fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
-        .size_limit(8 << 20)
+        // 1 MiB: every built-in pattern fits; a pattern past it (such as
+        // `(\w{200}){200}`) costs its size on every byte of a long match.
+        .size_limit(1 << 20)
         .dfa_size_limit(4 << 20)
         .nest_limit(64)
         .build()

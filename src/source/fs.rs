@@ -5,8 +5,8 @@
 //! them with its own `Scanner`.
 
 use std::{
-    fs::File,
-    io::Read,
+    fs::OpenOptions,
+    io::Read as _,
     path::{Path, PathBuf},
 };
 
@@ -35,6 +35,54 @@ impl<F: Fn(Vec<Finding>, Option<Tally>) + Sync + Send> Drop for Flush<'_, F> {
 /// Strips a leading `./` so paths read as the user expects.
 fn display(path: &Path) -> PathBuf {
     path.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What reading one file gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The whole file is in the buffer.
+    Whole,
+    /// It is larger than the limit (it grew since it was listed): not read.
+    TooLarge,
+    /// It is no longer a regular file (replaced by a FIFO, device or
+    /// symlink since it was listed): not read.
+    NotRegular,
+}
+
+/// Reads the regular file at `path` into `buf` (cleared first), at most
+/// `max` bytes. The file is opened without following a symlink and without
+/// blocking, and checked to be a regular file before any read, so a path
+/// swapped for a symlink leaving the tree or for a FIFO between the walk
+/// and the read is never followed nor waited on.
+pub fn read_regular(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Read> {
+    buf.clear();
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY,
+    );
+    let file = match opts.open(path) {
+        Ok(f) => f,
+        // O_NOFOLLOW on a symlink.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Read::NotRegular),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Read::NotRegular);
+    }
+    if meta.len() > max {
+        return Ok(Read::TooLarge);
+    }
+    file.take(max + 1).read_to_end(buf)?;
+    if buf.len() as u64 > max {
+        buf.clear();
+        return Ok(Read::TooLarge);
+    }
+    Ok(Read::Whole)
 }
 
 /// Walks `roots` and scans every regular file; `sink` receives each file's
@@ -105,18 +153,23 @@ where
                     return WalkState::Continue;
                 }
             }
-            buf.clear();
-            let read = File::open(entry.path()).and_then(|f| f.take(max + 1).read_to_end(&mut buf));
-            if let Err(e) = read {
-                tally.warnings.push(Warning::at(shown, format!("cannot read: {e}")));
-                return WalkState::Continue;
-            }
-            if buf.len() as u64 > max {
-                tally.stats.skipped_large += 1;
-                tally
-                    .warnings
-                    .push(Warning::at(shown, "skipped: grew past --max-file-size while read"));
-                return WalkState::Continue;
+            match read_regular(entry.path(), max, &mut buf) {
+                Ok(Read::Whole) => {}
+                Ok(Read::TooLarge) => {
+                    tally.stats.skipped_large += 1;
+                    tally
+                        .warnings
+                        .push(Warning::at(shown, "skipped: grew past --max-file-size while read"));
+                    return WalkState::Continue;
+                }
+                Ok(Read::NotRegular) => {
+                    tally.stats.skipped_other += 1;
+                    return WalkState::Continue;
+                }
+                Err(e) => {
+                    tally.warnings.push(Warning::at(shown, format!("cannot read: {e}")));
+                    return WalkState::Continue;
+                }
             }
             if is_binary(&buf) && decode_utf16(&buf).is_none() {
                 tally.stats.skipped_binary += 1;
@@ -136,4 +189,52 @@ where
             WalkState::Continue
         })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vanished_file_is_an_error_not_a_panic() {
+        // A file listed by the walk and deleted before it is read (issue #7):
+        // the walker turns this error into a warning naming the path.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.txt");
+        std::fs::write(&path, "x").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let err = read_regular(&path, 100, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn file_that_grew_past_the_limit_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grown.txt");
+        std::fs::write(&path, "0123456789").unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(read_regular(&path, 4, &mut buf).unwrap(), Read::TooLarge);
+        assert!(buf.is_empty());
+        assert_eq!(read_regular(&path, 10, &mut buf).unwrap(), Read::Whole);
+        assert_eq!(buf, b"0123456789");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn path_swapped_for_a_fifo_or_symlink_is_not_opened_or_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // No writer: a blocking open would hang here.
+            assert_eq!(read_regular(&fifo, 100, &mut Vec::new()).unwrap(), Read::NotRegular);
+        }
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "secret").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(read_regular(&link, 100, &mut buf).unwrap(), Read::NotRegular);
+        assert!(buf.is_empty());
+    }
 }

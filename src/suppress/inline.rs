@@ -140,6 +140,14 @@ mod tests {
     }
 
     #[test]
+    fn has_marker_spots_every_marker() {
+        assert!(has_marker(b"x # keylint:allow"));
+        assert!(has_marker(b"x # gitleaks:allow"));
+        assert!(has_marker(b"# pragma: allowlist nextline secret"));
+        assert!(!has_marker(b"x = 'SECRET'"));
+    }
+
+    #[test]
     fn rule_limited_markers() {
         assert!(check("k='SECRET' # keylint:allow github-pat rotated long ago", None));
         assert!(!check("k='SECRET' # keylint:allow aws-key only that one", None));

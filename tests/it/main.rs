@@ -5,6 +5,7 @@ mod baseline;
 mod common;
 mod config;
 mod fs;
+mod hostile;
 mod inline;
 mod keys;
 mod report;
