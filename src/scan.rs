@@ -213,7 +213,7 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
         findings: findings.into_inner().unwrap_or_else(|e| e.into_inner()),
         warnings: total.warnings,
         stats: total.stats,
-        history: false,
+        ..Default::default()
     };
     report.stats.duration_ms = start.elapsed().as_millis() as u64;
     report.sort();

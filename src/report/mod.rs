@@ -121,6 +121,9 @@ pub struct Report {
     pub stats: Stats,
     /// Whether findings come from git history (changes the rotation advice).
     pub history: bool,
+    /// Whether findings come from staged changes (the human report then says
+    /// how to get the commit through).
+    pub staged: bool,
 }
 
 impl Report {
