@@ -3,5 +3,8 @@
 
 mod common;
 mod fs;
+mod history;
+mod hook;
 mod report;
 mod rules;
+mod staged;
