@@ -354,17 +354,17 @@ fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<Oid>) {
 /// An object id as raw bytes. `git2::Oid` compares through a call into
 /// libgit2; the enumeration compares and hashes ids millions of times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Id([u8; 20]);
+pub(crate) struct Id(pub(crate) [u8; 20]);
 
 impl Id {
-    fn of(oid: Oid) -> Id {
+    pub(crate) fn of(oid: Oid) -> Id {
         let mut id = [0; 20];
         let bytes = oid.as_bytes();
         id[..bytes.len().min(20)].copy_from_slice(&bytes[..bytes.len().min(20)]);
         Id(id)
     }
 
-    fn oid(self) -> Oid {
+    pub(crate) fn oid(self) -> Oid {
         Oid::from_bytes(&self.0).expect("20 bytes are a SHA-1 object id")
     }
 }
@@ -380,7 +380,7 @@ const BATCH: usize = 64;
 
 /// What a tree entry is, from its mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Tree,
     Blob,
     Symlink,
@@ -388,7 +388,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn from_mode(mode: u32) -> Kind {
+    pub(crate) fn from_mode(mode: u32) -> Kind {
         match mode & 0o170000 {
             0o040000 => Kind::Tree,
             0o120000 => Kind::Symlink,
@@ -399,12 +399,12 @@ impl Kind {
 }
 
 /// The length of the raw tree entry at the start of `data` (`<mode> <name>\0<20-byte id>`).
-fn entry_len(data: &[u8]) -> Option<usize> {
+pub(crate) fn entry_len(data: &[u8]) -> Option<usize> {
     memchr::memchr(0, data).map(|nul| nul + 21).filter(|&n| n <= data.len())
 }
 
 /// Mode, name and id of one raw tree entry.
-fn parse_entry(entry: &[u8]) -> Option<(u32, &[u8], Id)> {
+pub(crate) fn parse_entry(entry: &[u8]) -> Option<(u32, &[u8], Id)> {
     let sp = memchr::memchr(b' ', entry)?;
     let nul = sp + 1 + memchr::memchr(0, &entry[sp + 1..])?;
     let mut mode = 0u32;

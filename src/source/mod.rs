@@ -4,6 +4,7 @@
 
 pub mod fs;
 pub mod history;
+pub mod index;
 pub mod staged;
 pub mod stdin;
 

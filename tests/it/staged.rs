@@ -140,3 +140,23 @@ fn outside_a_repository_is_exit_two() {
     let out = keylint().arg("staged").current_dir(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_exact_rename_adds_nothing_and_nothing_is_written() {
+    let r = GitRepo::new();
+    r.write("src/a.txt", format!("{}\n", age_key(1))).write("b.txt", "b\n");
+    r.commit("base", "Alice", 1_600_000_000);
+    r.git(&["mv", "src/a.txt", "src/moved.txt"]);
+    r.write("b.txt", format!("b\n{}\n", age_key(2)));
+    r.git(&["add", "b.txt"]);
+    let objects = |r: &GitRepo| {
+        let out = r.git(&["count-objects", "-v"]);
+        let index = std::fs::read(r.path().join(".git/index")).expect("index");
+        (out, index)
+    };
+    let before = objects(&r);
+    let (code, report) = staged(&r);
+    assert_eq!(code, 1);
+    assert_eq!(found(&report), [("b.txt".into(), 2, age_key(2))]);
+    assert_eq!(objects(&r), before, "keylint staged wrote into the repository");
+}
