@@ -12,9 +12,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use keylint::{
     ExitStatus,
     config::{DEFAULT_MAX_FILE_SIZE, PROJECT_FILE, ProjectConfig, STARTER_CONFIG, ScanConfig},
+    hook,
     report::{self, Format, PathBase, RenderOptions, Report, paths::normalize},
     rules::{Confidence, RuleSet, check::check_rules, load::RuleSetBuilder},
     scan::{self, Detector},
+    source::{
+        history::{self, HistoryConfig, Scope},
+        staged,
+    },
     suppress::baseline::{Baseline, DEFAULT_BASELINE_FILE},
 };
 
@@ -63,6 +68,48 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Scan what is staged for the next commit: the index against HEAD.
+    ///
+    /// Only lines the commit adds are reported. This is what the pre-commit
+    /// hook runs.
+    Staged {
+        /// The repository (default: the one git's environment or the current
+        /// directory is in).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        #[command(flatten)]
+        scan: ScanArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Scan git history: every commit reachable from every ref.
+    ///
+    /// Each unique blob is scanned once; each secret is reported once per
+    /// path, with the commit that first introduced it there.
+    History {
+        /// The repository: a work tree (or a directory in one), a bare
+        /// repository or a .git directory [default: .].
+        repo: Option<PathBuf>,
+        /// Only commits reachable from this branch.
+        #[arg(long, value_name = "NAME", conflicts_with = "range")]
+        branch: Option<String>,
+        /// Only commits after REV: reachable from HEAD (or --branch) but not
+        /// from REV, e.g. `--since origin/main` on a pull request.
+        #[arg(long, value_name = "REV", conflicts_with = "range")]
+        since: Option<String>,
+        /// Only the commits of a range A..B (reachable from B, not from A).
+        #[arg(long, value_name = "A..B")]
+        range: Option<String>,
+        #[command(flatten)]
+        scan: ScanArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Install git hooks.
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// List, show or check rules.
     Rules {
         #[command(subcommand)]
@@ -102,6 +149,20 @@ enum RulesCommand {
     Check {
         /// Rule files (TOML, the format of rules/).
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum HookCommand {
+    /// Write a pre-commit hook that runs `keylint staged` (into core.hooksPath
+    /// if set, else the repository's hooks directory).
+    Install {
+        /// Replace an existing pre-commit hook that is not keylint's.
+        #[arg(long)]
+        force: bool,
+        /// The repository (default: the one around the current directory).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
     },
 }
 
@@ -219,6 +280,19 @@ pub fn run() -> Result<ExitStatus> {
             run_baseline(paths, scan, &output, force)
         }
         Command::Init { output, force } => run_init(&output, force),
+        Command::Staged { repo, scan, output } => run_staged(repo, scan, output),
+        Command::History { repo, branch, since, range, scan, output } => {
+            let scope = match (since, range, branch) {
+                (Some(rev), _, branch) => Scope::Since { rev, branch },
+                (None, Some(range), _) => Scope::Range(range),
+                (None, None, Some(branch)) => Scope::Branch(branch),
+                (None, None, None) => Scope::All,
+            };
+            run_history(repo.unwrap_or_else(|| ".".into()), scope, scan, output)
+        }
+        Command::Hook { command: HookCommand::Install { force, repo } } => {
+            run_hook_install(repo, force)
+        }
         Command::Rules { command } => run_rules(command),
         Command::Explain { id, rules } => run_explain(&id, &rules),
     }
@@ -410,6 +484,94 @@ fn run_init(path: &Path, force: bool) -> Result<ExitStatus> {
         path.display()
     )?;
     write_stdout(&out)?;
+    Ok(ExitStatus::Clean)
+}
+
+/// The project config of a repository: `--config`, else `.keylint.toml` at the
+/// top of its work tree (a bare repository has none).
+fn repo_project(explicit: Option<&Path>, repo: &git2::Repository) -> Result<ProjectConfig> {
+    match (explicit, repo.workdir()) {
+        (Some(_), _) | (None, Some(_)) => {
+            load_project(explicit, repo.workdir().unwrap_or_else(|| repo.path()))
+        }
+        (None, None) => Ok(ProjectConfig::default()),
+    }
+}
+
+fn set_threads(threads: usize) {
+    if threads > 0 {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+    }
+}
+
+fn run_staged(repo: Option<PathBuf>, args: ScanArgs, out: OutputArgs) -> Result<ExitStatus> {
+    let baseline = load_baseline(args.baseline.as_deref())?;
+    let cfg = scan_config(Vec::new(), &args, out.show_secrets);
+    let git = staged::open_repository(repo.as_deref())?;
+    let project = repo_project(cfg.config_file.as_deref(), &git)?;
+    let rules = load_rules(&cfg.rule_files, Some(&project))?;
+    let min = cfg.min_confidence.or(project.spec.min_confidence).unwrap_or(Confidence::Medium);
+    let detector = Detector::new(&rules, &project, min, cfg.inline_allow);
+    let mut report = staged::scan(&git, cfg.max_file_size, &detector)?;
+    if let Some((b, _)) = &baseline {
+        // A commit touches a few files: entries it does not meet are not stale.
+        b.hide(&mut report);
+    }
+    emit(&report, &rules, &out)
+}
+
+fn run_history(repo: PathBuf, scope: Scope, args: ScanArgs, out: OutputArgs) -> Result<ExitStatus> {
+    let baseline = load_baseline(args.baseline.as_deref())?;
+    let incremental = !matches!(scope, Scope::All | Scope::Branch(_));
+    let cfg = scan_config(Vec::new(), &args, out.show_secrets);
+    set_threads(cfg.threads);
+    let git = history::open_repository(&repo)?;
+    let project = repo_project(cfg.config_file.as_deref(), &git)?;
+    let rules = load_rules(&cfg.rule_files, Some(&project))?;
+    let min = cfg.min_confidence.or(project.spec.min_confidence).unwrap_or(Confidence::Medium);
+    let detector = Detector::new(&rules, &project, min, cfg.inline_allow);
+    let hcfg = HistoryConfig { scope, max_file_size: cfg.max_file_size };
+    let progress = history::Progress::default();
+    let show_bar = !out.quiet && io::stderr().is_terminal();
+    let report = std::thread::scope(|s| {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        if show_bar {
+            let progress = &progress;
+            s.spawn(move || crate::progress::draw_until(progress, &stopped));
+        }
+        let report = history::scan(&git, &hcfg, &detector, &progress);
+        drop(stop);
+        report
+    })?;
+    let mut report = report;
+    if let Some((b, path)) = &baseline {
+        if incremental {
+            // A range sees only what it introduced: other entries are not stale.
+            b.hide(&mut report);
+        } else {
+            b.apply(&mut report, &path.display().to_string());
+        }
+    }
+    emit(&report, &rules, &out)
+}
+
+fn run_hook_install(repo: Option<PathBuf>, force: bool) -> Result<ExitStatus> {
+    let git = match &repo {
+        Some(dir) => history::open_repository(dir)?,
+        None => history::open_repository(Path::new("."))?,
+    };
+    let exe = std::env::current_exe().context("cannot find the keylint executable")?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let done = hook::install(&git, &exe, force)?;
+    let what = match &done {
+        hook::Installed::New(_) => "installed the pre-commit hook at",
+        hook::Installed::Replaced(_) => "replaced the pre-commit hook at",
+        hook::Installed::Unchanged(_) => "the pre-commit hook is already installed at",
+    };
+    let mut msg = Vec::new();
+    writeln!(msg, "keylint: {what} {}", done.path().display())?;
+    writeln!(msg, "Each commit now runs `keylint staged` and is stopped if it adds a secret.")?;
+    write_stdout(&msg)?;
     Ok(ExitStatus::Clean)
 }
 

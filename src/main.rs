@@ -5,6 +5,7 @@ use std::{io::Write, process::ExitCode};
 use keylint::ExitStatus;
 
 mod cli;
+mod progress;
 
 fn main() -> ExitCode {
     match cli::run() {

@@ -69,7 +69,34 @@ pub fn write(
         writeln!(out)?;
     }
     write_rotation(report, rules, &p, out)?;
-    write_summary(report, by_path.len(), &p, out)
+    write_summary(report, by_path.len(), &p, out)?;
+    if report.staged && !report.findings.is_empty() {
+        write_staged_help(&p, out)?;
+    }
+    Ok(())
+}
+
+/// For `keylint staged` (the pre-commit hook): the ways to get the commit through.
+fn write_staged_help(p: &Paint, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.bold("The commit is blocked: the lines it adds contain the secrets above. Ways out:")
+    )?;
+    let ways = [
+        "Remove the secret from the file, load it from the environment or a secret manager, \
+         and `git add` the file again. If it was ever pushed or shared, rotate it as shown above.",
+        "Not a real secret (test key, false positive): put `keylint:allow <reason>` in a comment \
+         on that line or the line before, e.g. `# keylint:allow test fixture, revoked`.",
+        "Known and accepted: record it in a baseline (`keylint baseline`) and pass \
+         `--baseline FILE` to `keylint staged` in the hook.",
+        "Last resort: `git commit --no-verify` skips the pre-commit hooks for this one commit.",
+    ];
+    for (i, way) in ways.iter().enumerate() {
+        writeln!(out, "  {}. {way}", i + 1)?;
+    }
+    Ok(())
 }
 
 fn write_finding(

@@ -134,6 +134,9 @@ pub struct Report {
     pub history: bool,
     /// Baseline entries that matched no finding (see `suppress::baseline`).
     pub stale_baseline: Vec<BaselineEntry>,
+    /// Whether findings come from staged changes (the human report then says
+    /// how to get the commit through).
+    pub staged: bool,
 }
 
 impl Report {

@@ -3,6 +3,9 @@
 //! rules.
 
 pub mod fs;
+pub mod history;
+pub mod index;
+pub mod staged;
 pub mod stdin;
 
 use std::path::PathBuf;
@@ -92,6 +95,35 @@ pub enum SourceError {
     /// The walker reported a problem (loop, permission, bad ignore file).
     #[error("{0}")]
     Walk(String),
+    /// No git repository at or above a path.
+    #[error("{path}: not a git repository (nor inside one)")]
+    NotARepository {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A bare repository has no index, so nothing is staged.
+    #[error("{path}: a bare repository has no index to scan; run this in a work tree")]
+    NoIndex {
+        /// The repository.
+        path: PathBuf,
+    },
+    /// A revision, branch or range that does not resolve to a commit.
+    #[error("{spec}: {message}")]
+    Revision {
+        /// As given.
+        spec: String,
+        /// Why it does not resolve.
+        message: String,
+    },
+    /// libgit2 failed on the repository as a whole.
+    #[error("{what}: {}", source.message())]
+    Git {
+        /// What keylint was doing.
+        what: String,
+        /// The cause.
+        #[source]
+        source: git2::Error,
+    },
 }
 
 /// Whether bytes look binary: a NUL byte in the first 8 KiB.
