@@ -69,6 +69,7 @@ pub fn write(
         writeln!(out)?;
     }
     write_rotation(report, rules, &p, out)?;
+    write_suppressions(report, &p, out)?;
     write_summary(report, by_path.len(), &p, out)?;
     if report.staged && !report.findings.is_empty() {
         write_staged_help(&p, out)?;
@@ -201,6 +202,20 @@ fn write_rotation(
             "  {} Deleting a key from the code is not enough: every clone and fork still has it in history. Rotate it.",
             p.yellow("!")
         )?;
+    }
+    writeln!(out)
+}
+
+fn write_suppressions(report: &Report, p: &Paint, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.suppressions_added.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", p.bold("Suppressions this change adds (for the reviewer)"))?;
+    for s in &report.suppressions_added {
+        match s.line {
+            Some(line) => writeln!(out, "  {}:{line}  {}  {}", s.path, s.kind, s.detail)?,
+            None => writeln!(out, "  {}  {}  {}", s.path, s.kind, s.detail)?,
+        }
     }
     writeln!(out)
 }

@@ -74,6 +74,8 @@ struct JsonReport<'a> {
     stats: &'a Stats,
     warnings: &'a [Warning],
     stale_baseline: &'a [BaselineEntry],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressions_added: &'a [super::SuppressionChange],
 }
 
 /// Writes the whole report as one JSON document.
@@ -93,6 +95,7 @@ pub fn write(
         stats: &report.stats,
         warnings: &report.warnings,
         stale_baseline: &report.stale_baseline,
+        suppressions_added: &report.suppressions_added,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -121,6 +121,21 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// A suppression introduced by the scanned change.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SuppressionChange {
+    /// Repository-relative path.
+    pub path: String,
+    /// 1-based line of an inline marker (none for a config or baseline change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// `inline-marker`, `config` or `baseline`.
+    pub kind: &'static str,
+    /// The marker and what follows it on its line (never the text before it,
+    /// which may hold the secret), or what changed.
+    pub detail: String,
+}
+
 /// The result of a run.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -134,6 +149,10 @@ pub struct Report {
     pub history: bool,
     /// Baseline entries that matched no finding (see `suppress::baseline`).
     pub stale_baseline: Vec<BaselineEntry>,
+    /// Suppressions the scanned change adds (staged scans): inline markers on
+    /// added lines, and changes to `.keylint.toml` or a baseline. Not
+    /// failures: listed so a reviewer sees a key being waved through.
+    pub suppressions_added: Vec<SuppressionChange>,
     /// Whether findings come from staged changes (the human report then says
     /// how to get the commit through).
     pub staged: bool,

@@ -160,3 +160,26 @@ fn an_exact_rename_adds_nothing_and_nothing_is_written() {
     assert_eq!(found(&report), [("b.txt".into(), 2, age_key(2))]);
     assert_eq!(objects(&r), before, "keylint staged wrote into the repository");
 }
+
+/// Issue 5: a change that waves a key through is visible to the reviewer.
+#[test]
+fn suppressions_the_commit_adds_are_listed() {
+    let r = GitRepo::new();
+    r.write("a.txt", "clean\n");
+    r.commit("base", "Alice", 1_600_000_000);
+    let key = age_key(3);
+    r.write("a.txt", format!("clean\nkey = {key}  # keylint:allow test fixture, rotated\n"));
+    r.write(".keylint.toml", "[allowlist]\npaths = [\"vendor/\"]\n");
+    r.git(&["add", "-A"]);
+    let (code, report) = staged(&r);
+    assert_eq!(code, 0, "{report:#}");
+    let listed = report["suppressions_added"].as_array().expect("suppressions listed");
+    let kinds: Vec<&str> = listed.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["config", "inline-marker"], "{report:#}");
+    assert_eq!(listed[1]["line"], 2);
+    assert_eq!(listed[1]["detail"], "keylint:allow test fixture, rotated");
+    assert!(!report.to_string().contains(&key), "the secret must not be shown");
+    let out = keylint().args(["staged", "--repo"]).arg(r.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Suppressions this change adds"), "{text}");
+}
