@@ -265,22 +265,26 @@ impl ProjectConfig {
     }
 
     /// Finds `.keylint.toml` from `start` up to the repository root (the first
-    /// directory holding `.git`) or the filesystem root.
+    /// directory holding `.git`). Outside a repository only `start` itself is
+    /// looked at: a config in a parent directory (`/tmp/.keylint.toml`,
+    /// which anyone can write) must not silence the scan of a tree below it.
     pub fn discover(start: &Path) -> Option<PathBuf> {
         let start = if start.is_file() { start.parent()? } else { start };
         // The parent of a bare file name (`keylint scan app.py`) is "": the working directory.
         let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
         let start = std::fs::canonicalize(start).ok()?;
+        let mut first = None;
         for dir in start.ancestors() {
             let candidate = dir.join(PROJECT_FILE);
-            if candidate.is_file() {
-                return Some(candidate);
+            if candidate.is_file() && first.is_none() {
+                first = Some(candidate);
             }
             if dir.join(".git").exists() {
-                break;
+                return first;
             }
         }
-        None
+        let own = start.join(PROJECT_FILE);
+        own.is_file().then_some(own)
     }
 
     /// The directory relative to which allowlist paths are matched.
@@ -375,6 +379,29 @@ mod tests {
         let e = ProjectConfig::parse(Path::new("k.toml"), "[allowlist]\nregexes = ['a(']\n")
             .unwrap_err();
         assert!(e.to_string().starts_with("k.toml:2: allowlist.regexes"), "{e}");
+    }
+
+    #[test]
+    fn config_outside_a_repository_is_only_the_scanned_directorys_own() {
+        // Issue #7: a .keylint.toml planted in a parent directory (a shared
+        // /tmp) used to allowlist whatever was scanned below it.
+        let outer = tempfile::tempdir().unwrap();
+        let inner = outer.path().join("checkout/src");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(outer.path().join(PROJECT_FILE), "[allowlist]\npaths = ['*']\n").unwrap();
+        assert_eq!(ProjectConfig::discover(&inner), None);
+        std::fs::write(inner.join(PROJECT_FILE), "").unwrap();
+        assert_eq!(
+            ProjectConfig::discover(&inner),
+            Some(std::fs::canonicalize(&inner).unwrap().join(PROJECT_FILE))
+        );
+        // Inside a repository, the nearest config up to its root is used.
+        let repo = outer.path().join("checkout");
+        std::fs::create_dir(repo.join(".git")).unwrap();
+        std::fs::write(repo.join(PROJECT_FILE), "").unwrap();
+        std::fs::remove_file(inner.join(PROJECT_FILE)).unwrap();
+        let canonical = std::fs::canonicalize(&repo).unwrap().join(PROJECT_FILE);
+        assert_eq!(ProjectConfig::discover(&inner), Some(canonical));
     }
 
     #[test]

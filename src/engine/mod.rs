@@ -296,13 +296,15 @@ fn check_candidate(
     let mut confidence = rule.confidence;
     let mut in_context = false;
     if let Some(ctx) = &rule.context {
-        let window = lines::around(bytes, whole.clone(), ctx.lines);
         // On very long lines (minified files) only the bytes near the match
-        // count as its context: searching the whole line for each match
-        // would make a blob with many matches quadratic.
-        let window = window.start.max(whole.start.saturating_sub(CONTEXT_REACH))
-            ..window.end.min(whole.end.saturating_add(CONTEXT_REACH));
-        in_context = ctx.regex.get().is_match(&bytes[window]);
+        // count as its context, and only they are searched for line ends:
+        // going through the whole line for each match would make a blob
+        // with many matches quadratic.
+        let lo = whole.start.saturating_sub(CONTEXT_REACH);
+        let hi = whole.end.saturating_add(CONTEXT_REACH).min(bytes.len());
+        let near = &bytes[lo..hi];
+        let window = lines::around(near, whole.start - lo..whole.end - lo, ctx.lines);
+        in_context = ctx.regex.get().is_match(&near[window]);
         if !in_context {
             if ctx.required {
                 return None;

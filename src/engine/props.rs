@@ -96,12 +96,13 @@ proptest! {
     }
 
     #[test]
-    fn a_rule_example_alone_is_found(i in 0..1000usize, pad in "[ \n;,]{0,3}") {
+    fn a_rule_example_between_lines_is_found(i in 0..1000usize, pad in "\n{0,2}") {
         let set = rules();
-        let rule = &set.rules[i % set.rules.len()];
-        let example = format!("{pad}{}{pad}", rule.examples[0]);
+        let index = i % set.rules.len();
+        let example = format!("{pad}{}{pad}", set.rules[index].examples[0]);
         let mut s = Scanner::new(set).min_confidence(Confidence::Low);
         let m = s.scan(example.as_bytes());
         check(example.as_bytes(), Confidence::Low, &m);
+        prop_assert!(m.list.iter().any(|r| r.rule == index), "{} not found", set.rules[index].id);
     }
 }

@@ -62,7 +62,7 @@ pub fn write(
         by_path.entry(f.origin.display_path()).or_default().push(f);
     }
     for (path, findings) in &by_path {
-        writeln!(out, "{}", p.bold(path))?;
+        writeln!(out, "{}", p.bold(&super::printable(path)))?;
         for f in findings {
             write_finding(f, rules, opts, &p, out)?;
         }

@@ -115,8 +115,8 @@ impl Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.path {
-            Some(p) => write!(f, "{p}: {}", self.message),
-            None => f.write_str(&self.message),
+            Some(p) => write!(f, "{}: {}", printable(p), printable(&self.message)),
+            None => f.write_str(&printable(&self.message)),
         }
     }
 }
@@ -134,6 +134,19 @@ pub struct SuppressionChange {
     /// The marker and what follows it on its line (never the text before it,
     /// which may hold the secret), or what changed.
     pub detail: String,
+}
+
+/// Text from scanned content (file names, commit fields) made safe for a
+/// terminal: control characters, such as the escape that starts a terminal
+/// command, are shown escaped (`\u{1b}`) instead of being sent as they are.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }
 
 /// The result of a run.

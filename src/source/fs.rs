@@ -85,6 +85,49 @@ pub fn read_regular(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result
     Ok(Read::Whole)
 }
 
+/// Reads a file the walk listed (with the metadata the walk gave) into
+/// `buf`; false when it was not read, with the reason counted in `tally`
+/// and, for a file too large or unreadable (gone since it was listed,
+/// permission denied), a warning naming `shown`.
+fn read_listed(
+    path: &Path,
+    shown: &Path,
+    meta: std::io::Result<std::fs::Metadata>,
+    max: u64,
+    buf: &mut Vec<u8>,
+    tally: &mut Tally,
+) -> bool {
+    let shown = shown.display().to_string();
+    let read = match meta {
+        Ok(m) if m.len() > max => {
+            tally.stats.skipped_large += 1;
+            let message = format!("skipped: {} bytes is over --max-file-size ({max})", m.len());
+            tally.warnings.push(Warning::at(shown, message));
+            return false;
+        }
+        Ok(_) => read_regular(path, max, buf),
+        Err(e) => Err(e),
+    };
+    match read {
+        Ok(Read::Whole) => true,
+        Ok(Read::TooLarge) => {
+            tally.stats.skipped_large += 1;
+            tally
+                .warnings
+                .push(Warning::at(shown, "skipped: grew past --max-file-size while read"));
+            false
+        }
+        Ok(Read::NotRegular) => {
+            tally.stats.skipped_other += 1;
+            false
+        }
+        Err(e) => {
+            tally.warnings.push(Warning::at(shown, format!("cannot read: {e}")));
+            false
+        }
+    }
+}
+
 /// Walks `roots` and scans every regular file; `sink` receives each file's
 /// findings, and each thread's tally once at its end.
 pub fn walk<F>(roots: &[PathBuf], cfg: &ScanConfig, detector: &Detector<'_>, sink: F)
@@ -137,39 +180,9 @@ where
                 tally.stats.skipped_allowlisted += 1;
                 return WalkState::Continue;
             }
-            let shown = path.display().to_string();
-            match entry.metadata() {
-                Ok(m) if m.len() > max => {
-                    tally.stats.skipped_large += 1;
-                    tally.warnings.push(Warning::at(
-                        shown,
-                        format!("skipped: {} bytes is over --max-file-size ({max})", m.len()),
-                    ));
-                    return WalkState::Continue;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tally.warnings.push(Warning::at(shown, format!("cannot read: {e}")));
-                    return WalkState::Continue;
-                }
-            }
-            match read_regular(entry.path(), max, &mut buf) {
-                Ok(Read::Whole) => {}
-                Ok(Read::TooLarge) => {
-                    tally.stats.skipped_large += 1;
-                    tally
-                        .warnings
-                        .push(Warning::at(shown, "skipped: grew past --max-file-size while read"));
-                    return WalkState::Continue;
-                }
-                Ok(Read::NotRegular) => {
-                    tally.stats.skipped_other += 1;
-                    return WalkState::Continue;
-                }
-                Err(e) => {
-                    tally.warnings.push(Warning::at(shown, format!("cannot read: {e}")));
-                    return WalkState::Continue;
-                }
+            let meta = entry.metadata().map_err(std::io::Error::other);
+            if !read_listed(entry.path(), &path, meta, max, &mut buf, tally) {
+                return WalkState::Continue;
             }
             if is_binary(&buf) && decode_utf16(&buf).is_none() {
                 tally.stats.skipped_binary += 1;
@@ -205,6 +218,26 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let err = read_regular(&path, 100, &mut Vec::new()).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn vanished_file_is_a_warning_naming_it() {
+        // Issue #7: listed by the walk, deleted before it is read.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.txt");
+        std::fs::write(&path, "x").unwrap();
+        let meta = std::fs::metadata(&path);
+        std::fs::remove_file(&path).unwrap();
+        let mut tally = Tally::default();
+        assert!(!read_listed(&path, Path::new("gone.txt"), meta, 100, &mut Vec::new(), &mut tally));
+        assert_eq!(tally.warnings.len(), 1);
+        assert_eq!(tally.warnings[0].path.as_deref(), Some("gone.txt"));
+        assert!(tally.warnings[0].message.starts_with("cannot read: "), "{:?}", tally.warnings);
+        // Gone before its metadata could be read: the same warning.
+        let mut tally = Tally::default();
+        let meta = std::fs::metadata(&path);
+        assert!(!read_listed(&path, Path::new("gone.txt"), meta, 100, &mut Vec::new(), &mut tally));
+        assert_eq!(tally.warnings[0].path.as_deref(), Some("gone.txt"));
     }
 
     #[test]

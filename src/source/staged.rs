@@ -147,7 +147,7 @@ pub fn scan(
         if inline::has_marker(&data) {
             let added = match &base {
                 Some(b) => added_lines(b.data(), &data),
-                None => vec![1..usize::MAX],
+                None => std::iter::once(1..usize::MAX).collect(),
             };
             added_markers(&shown, &data, &added, &mut suppressions);
         }

@@ -808,3 +808,25 @@ fn endless_stdin_is_cut_at_the_size_limit() {
         .code(0);
     assert_eq!(json(&out.get_output().stdout)["stats"]["skipped_binary"], 1);
 }
+
+#[test]
+fn control_characters_in_names_never_reach_the_terminal() {
+    // Issue #7: a file name is content from the scanned tree; printed raw,
+    // its escape sequences would drive the terminal of whoever reads the
+    // report or the warnings.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "evil\x1b]0;owned\x07\x1b[2J.env", format!("T={}\n", token(0)));
+    let big = write(dir.path(), "big\x1b[31m.txt", "x".repeat(4096));
+    let out = keylint().args(["scan", "--max-file-size", "1K"]).arg(dir.path()).assert().code(1);
+    let o = out.get_output();
+    assert!(!o.stdout.contains(&0x1b) && !o.stdout.contains(&0x07), "{:?}", o.stdout);
+    assert!(!o.stderr.contains(&0x1b), "{:?}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("evil\\u{1b}]0;owned\\u{7}"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("big\\u{1b}[31m.txt: skipped"), "{stderr}");
+    // JSON escapes them itself and keeps the name exact.
+    let (report, _) = scan_json(&["--max-file-size", "1K"], dir.path(), 1);
+    assert!(report["findings"][0]["path"].as_str().unwrap().contains("evil\x1b]0;owned\x07"));
+    assert_eq!(report["warnings"][0]["path"], big.display().to_string());
+}
