@@ -18,7 +18,7 @@ use keylint::source::history::Progress;
 pub fn draw_until(progress: &Progress, stop: &Receiver<()>) {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:24}] {msg}")
+        ProgressStyle::with_template("{spinner} {elapsed} [{wide_bar}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
@@ -32,15 +32,19 @@ pub fn draw_until(progress: &Progress, stop: &Receiver<()>) {
         let secs = start.elapsed().as_secs_f64().max(0.001);
         bar.set_length(queued.max(1));
         bar.set_position(scanned);
-        bar.set_message(format!(
-            "commits {}/{} · blobs {}/{} · {} · {}/s",
-            HumanCount(commits),
-            HumanCount(total),
-            HumanCount(scanned),
-            HumanCount(queued),
-            HumanBytes(bytes),
-            HumanBytes((bytes as f64 / secs) as u64),
-        ));
+        bar.set_message(if total == 0 {
+            "listing commits…".to_string()
+        } else {
+            format!(
+                "{}/{} commits · {}/{} blobs · {} · {}/s",
+                HumanCount(commits),
+                HumanCount(total),
+                HumanCount(scanned),
+                HumanCount(queued),
+                HumanBytes(bytes),
+                HumanBytes((bytes as f64 / secs) as u64),
+            )
+        });
         bar.tick();
         match stop.recv_timeout(Duration::from_millis(100)) {
             Err(RecvTimeoutError::Timeout) => {}
