@@ -11,6 +11,7 @@ use std::{
 };
 
 use ignore::{WalkBuilder, WalkState};
+use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::{
     config::ScanConfig,
@@ -153,55 +154,96 @@ where
         .filter_entry(|e| e.file_name() != ".git");
     let max = cfg.max_file_size;
     let sink = &sink;
-    builder.build_parallel().run(|| {
-        let mut scanner = detector.scanner();
-        let mut buf: Vec<u8> = Vec::new();
-        let mut flush = Flush { tally: Some(Tally::default()), sink };
-        Box::new(move |entry| {
-            let tally = flush.tally.as_mut().expect("the tally lives until the thread ends");
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    tally.warnings.push(Warning::general(e.to_string()));
-                    return WalkState::Continue;
-                }
-            };
-            let Some(ft) = entry.file_type() else { return WalkState::Continue };
-            if ft.is_dir() {
-                return WalkState::Continue;
-            }
-            let path = display(entry.path());
-            if !ft.is_file() {
-                // Symlinks are not followed; FIFOs, sockets and devices are never opened.
-                tally.stats.skipped_other += 1;
-                return WalkState::Continue;
-            }
-            if detector.fs_path_allowed(entry.path()) {
-                tally.stats.skipped_allowlisted += 1;
-                return WalkState::Continue;
-            }
-            let meta = entry.metadata().map_err(std::io::Error::other);
-            if !read_listed(entry.path(), &path, meta, max, &mut buf, tally) {
-                return WalkState::Continue;
-            }
-            if is_binary(&buf) && decode_utf16(&buf).is_none() {
-                tally.stats.skipped_binary += 1;
-                return WalkState::Continue;
-            }
-            tally.stats.files += 1;
-            tally.stats.blobs += 1;
-            tally.stats.bytes += buf.len() as u64;
-            let origin = Origin::File { path };
-            let found = detector.findings(&mut scanner, &origin, &buf, tally);
-            if !found.is_empty() {
-                sink(found, None);
-            }
-            if buf.capacity() > 32 << 20 {
-                buf = Vec::new();
-            }
-            WalkState::Continue
-        })
+    // The walk lists files; rayon workers read and scan them. (`ignore`'s
+    // walker visits a directory's files on the thread that read it, so
+    // scanning in its callback would leave one core busy on a large flat
+    // directory.)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Listed>(1024);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            builder.build_parallel().run(|| {
+                let tx = tx.clone();
+                let mut flush = Flush { tally: Some(Tally::default()), sink };
+                Box::new(move |entry| {
+                    let tally =
+                        flush.tally.as_mut().expect("the tally lives until the thread ends");
+                    let entry = match entry {
+                        Ok(e) => e,
+                        Err(e) => {
+                            tally.warnings.push(Warning::general(e.to_string()));
+                            return WalkState::Continue;
+                        }
+                    };
+                    let Some(ft) = entry.file_type() else { return WalkState::Continue };
+                    if ft.is_dir() {
+                        return WalkState::Continue;
+                    }
+                    if !ft.is_file() {
+                        // Symlinks are not followed; FIFOs, sockets and devices are never opened.
+                        tally.stats.skipped_other += 1;
+                        return WalkState::Continue;
+                    }
+                    if detector.fs_path_allowed(entry.path()) {
+                        tally.stats.skipped_allowlisted += 1;
+                        return WalkState::Continue;
+                    }
+                    let meta = entry.metadata().map_err(std::io::Error::other);
+                    let listed = Listed { path: entry.path().to_path_buf(), meta };
+                    if tx.send(listed).is_err() {
+                        return WalkState::Quit;
+                    }
+                    WalkState::Continue
+                })
+            });
+        });
+        rx.into_iter().par_bridge().for_each_init(
+            || Worker {
+                scanner: detector.scanner(),
+                buf: Vec::new(),
+                flush: Flush { tally: Some(Tally::default()), sink },
+            },
+            |w, listed| w.scan(detector, listed, max),
+        );
     });
+}
+
+/// A regular file the walk found, with its metadata.
+struct Listed {
+    path: PathBuf,
+    meta: std::io::Result<std::fs::Metadata>,
+}
+
+/// One rayon worker's state: its scanner, read buffer and tally.
+struct Worker<'r, 's, F: Fn(Vec<Finding>, Option<Tally>) + Sync + Send> {
+    scanner: crate::engine::Scanner<'r>,
+    buf: Vec<u8>,
+    flush: Flush<'s, F>,
+}
+
+impl<F: Fn(Vec<Finding>, Option<Tally>) + Sync + Send> Worker<'_, '_, F> {
+    fn scan(&mut self, detector: &Detector<'_>, listed: Listed, max: u64) {
+        let tally = self.flush.tally.as_mut().expect("the tally lives until the worker ends");
+        let path = display(&listed.path);
+        if !read_listed(&listed.path, &path, listed.meta, max, &mut self.buf, tally) {
+            return;
+        }
+        let buf = &self.buf;
+        if is_binary(buf) && decode_utf16(buf).is_none() {
+            tally.stats.skipped_binary += 1;
+            return;
+        }
+        tally.stats.files += 1;
+        tally.stats.blobs += 1;
+        tally.stats.bytes += buf.len() as u64;
+        let origin = Origin::File { path };
+        let found = detector.findings(&mut self.scanner, &origin, buf, tally);
+        if !found.is_empty() {
+            (self.flush.sink)(found, None);
+        }
+        if self.buf.capacity() > 32 << 20 {
+            self.buf = Vec::new();
+        }
+    }
 }
 
 #[cfg(test)]
