@@ -281,10 +281,7 @@ pub fn scan_paths(cfg: &ScanConfig, detector: &Detector<'_>) -> Report {
                     format!("skipped: over --max-file-size ({})", cfg.max_file_size),
                 ));
             }
-            Ok(Some(blob))
-                if source::is_binary(&blob.bytes)
-                    && source::decode_utf16(&blob.bytes).is_none() =>
-            {
+            Ok(Some(blob)) if source::is_binary(&blob.bytes) => {
                 tally.stats.skipped_binary += 1;
             }
             Ok(Some(blob)) => {

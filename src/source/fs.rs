@@ -18,7 +18,7 @@ use crate::{
     finding::Finding,
     report::Warning,
     scan::{Detector, Tally},
-    source::{Origin, decode_utf16, is_binary},
+    source::{Origin, is_binary},
 };
 
 /// Hands a thread's tally to the sink when the thread finishes.
@@ -228,7 +228,7 @@ impl<F: Fn(Vec<Finding>, Option<Tally>) + Sync + Send> Worker<'_, '_, F> {
             return;
         }
         let buf = &self.buf;
-        if is_binary(buf) && decode_utf16(buf).is_none() {
+        if is_binary(buf) {
             tally.stats.skipped_binary += 1;
             return;
         }

@@ -40,7 +40,7 @@ use crate::{
     finding::{Finding, Fingerprint},
     report::{Report, Warning},
     scan::{Detector, Tally},
-    source::{CommitInfo, Origin, SourceError, decode_utf16, is_binary},
+    source::{CommitInfo, Origin, SourceError, is_binary},
 };
 
 /// Which commits to scan.
@@ -911,7 +911,7 @@ impl<'d> Worker<'d> {
             tally.stats.skipped_other += 1;
             return;
         }
-        if is_binary(data) && decode_utf16(data).is_none() {
+        if is_binary(data) {
             tally.stats.skipped_binary += 1;
             return;
         }

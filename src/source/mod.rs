@@ -126,9 +126,11 @@ pub enum SourceError {
     },
 }
 
-/// Whether bytes look binary: a NUL byte in the first 8 KiB.
+/// Whether bytes look binary: a NUL byte in the first 8 KiB, unless they
+/// start with a UTF-16 byte-order mark (text the detector decodes itself).
 pub fn is_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+    !matches!(bytes, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..])
+        && memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
 }
 
 /// Decodes BOM-marked UTF-16 to UTF-8; `None` for anything else.
@@ -153,6 +155,7 @@ mod tests {
     fn binary_and_utf16() {
         assert!(is_binary(b"ab\0cd"));
         assert!(!is_binary(b"abcd"));
+        assert!(!is_binary(b"\xFF\xFEk\0e\0y\0"));
         let le: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
             .chain("key=1".encode_utf16().flat_map(u16::to_le_bytes))

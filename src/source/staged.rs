@@ -135,7 +135,7 @@ pub fn scan(
             tally.stats.skipped_other += 1;
             continue;
         }
-        if is_binary(&data) && decode_utf16(&data).is_none() {
+        if is_binary(&data) {
             tally.stats.skipped_binary += 1;
             continue;
         }
