@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, io::Write};
 
-use super::{RenderOptions, Report};
+use super::{RenderOptions, Report, printable};
 use crate::{finding::Finding, rules::RuleSet};
 
 struct Paint {
@@ -62,7 +62,7 @@ pub fn write(
         by_path.entry(f.origin.display_path()).or_default().push(f);
     }
     for (path, findings) in &by_path {
-        writeln!(out, "{}", p.bold(&super::printable(path)))?;
+        writeln!(out, "{}", p.bold(&printable(path)))?;
         for f in findings {
             write_finding(f, rules, opts, &p, out)?;
         }
@@ -212,10 +212,15 @@ fn write_suppressions(report: &Report, p: &Paint, out: &mut dyn Write) -> std::i
     }
     writeln!(out, "{}", p.bold("Suppressions this change adds (for the reviewer)"))?;
     for s in &report.suppressions_added {
-        match s.line {
-            Some(line) => writeln!(out, "  {}:{line}  {}  {}", s.path, s.kind, s.detail)?,
-            None => writeln!(out, "  {}  {}  {}", s.path, s.kind, s.detail)?,
-        }
+        let at = match s.line {
+            Some(line) => format!("{}:{line}", s.path),
+            None => s.path.clone(),
+        };
+        let commit = match &s.commit {
+            Some(c) => format!("  (commit {})", &c[..c.len().min(12)]),
+            None => String::new(),
+        };
+        writeln!(out, "  {}  {}  {}{commit}", printable(&at), s.kind, printable(&s.detail))?;
     }
     writeln!(out)
 }

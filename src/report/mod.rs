@@ -134,6 +134,9 @@ pub struct SuppressionChange {
     /// The marker and what follows it on its line (never the text before it,
     /// which may hold the secret), or what changed.
     pub detail: String,
+    /// The commit that added it (history ranges; none for staged changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 /// Text from scanned content (file names, commit fields) made safe for a
@@ -162,7 +165,8 @@ pub struct Report {
     pub history: bool,
     /// Baseline entries that matched no finding (see `suppress::baseline`).
     pub stale_baseline: Vec<BaselineEntry>,
-    /// Suppressions the scanned change adds (staged scans): inline markers on
+    /// Suppressions the scanned change adds (staged and incremental history
+    /// scans): inline markers on
     /// added lines, and changes to `.keylint.toml` or a baseline. Not
     /// failures: listed so a reviewer sees a key being waved through.
     pub suppressions_added: Vec<SuppressionChange>,
@@ -184,6 +188,7 @@ impl Report {
         });
         self.warnings.sort();
         self.warnings.dedup();
+        self.suppressions_added.sort();
     }
 }
 

@@ -38,9 +38,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::{
     finding::{Finding, Fingerprint},
-    report::{Report, Warning},
+    report::{Report, SuppressionChange, Warning},
     scan::{Detector, Tally},
-    source::{CommitInfo, Origin, SourceError, is_binary},
+    source::{CommitInfo, Origin, SourceError, is_binary, staged::added_lines},
+    suppress::{changes, inline},
 };
 
 /// Which commits to scan.
@@ -178,11 +179,75 @@ pub fn scan(
     tally.stats.commits = commits.len() as u64;
 
     let findings = attach_provenance(repo, &commits, &enumeration, scanned.found, detector);
-    let mut report =
-        Report { findings, warnings, stats: tally.stats, history: true, ..Default::default() };
+    let suppressions_added = match cfg.scope {
+        Scope::Since { .. } | Scope::Range(_) => {
+            range_suppressions(repo, &commits, cfg.max_file_size)
+        }
+        Scope::All | Scope::Branch(_) => Vec::new(),
+    };
+    let mut report = Report {
+        findings,
+        warnings,
+        stats: tally.stats,
+        history: true,
+        suppressions_added,
+        ..Default::default()
+    };
     report.stats.duration_ms = start.elapsed().as_millis() as u64;
     report.sort();
     Ok(report)
+}
+
+/// The suppressions the commits of a range add (see `suppress::changes`),
+/// each with the first commit that added it. A commit is compared with its
+/// parents: a merge adds only what is new against every parent, so merging
+/// the base branch in lists nothing the base branch brought.
+fn range_suppressions(repo: &Repository, commits: &[Oid], max: u64) -> Vec<SuppressionChange> {
+    let mut out = Vec::new();
+    let Ok(odb) = repo.odb() else { return out };
+    for &oid in commits {
+        let Ok(commit) = repo.find_commit(oid) else { continue };
+        let Ok(tree) = commit.tree() else { continue };
+        let parents: Vec<git2::Tree<'_>> = commit.parents().filter_map(|p| p.tree().ok()).collect();
+        let Ok(diff) = repo.diff_tree_to_tree(parents.first(), Some(&tree), None) else {
+            continue;
+        };
+        let id = oid.to_string();
+        for delta in diff.deltas() {
+            let new = delta.new_file();
+            if delta.status() == git2::Delta::Deleted
+                || !matches!(new.mode(), git2::FileMode::Blob | git2::FileMode::BlobExecutable)
+            {
+                continue;
+            }
+            let Some(path) = new.path() else { continue };
+            let in_parent = |p: &git2::Tree<'_>| p.get_path(path).ok().map(|e| e.id());
+            if parents.iter().skip(1).any(|p| in_parent(p) == Some(new.id())) {
+                continue;
+            }
+            let shown = path.to_string_lossy().into_owned();
+            out.extend(changes::file_change(&shown, Some(&id)));
+            if !matches!(odb.read_header(new.id()), Ok((size, _)) if size as u64 <= max) {
+                continue;
+            }
+            let Ok(blob) = odb.read(new.id()) else { continue };
+            let data = blob.data();
+            if is_binary(data) || !inline::has_marker(data) {
+                continue;
+            }
+            let mut added: Vec<_> = std::iter::once(1..usize::MAX).collect();
+            for old in parents.iter().filter_map(in_parent) {
+                if let Ok(old) = odb.read(old) {
+                    added = changes::intersect(&added, &added_lines(old.data(), data));
+                }
+            }
+            changes::added_markers(&shown, data, &added, Some(&id), &mut out);
+        }
+    }
+    // Commits come parents first: keep the first commit to add each entry.
+    let mut seen = FxHashSet::default();
+    out.retain(|s| seen.insert((s.path.clone(), s.line, s.kind, s.detail.clone())));
+    out
 }
 
 /// Keeps the first few warnings of one kind and replaces the rest by a count.

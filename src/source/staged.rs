@@ -19,14 +19,14 @@ use std::{
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
 
 use crate::{
-    report::{Report, SuppressionChange, Warning},
+    report::{Report, Warning},
     scan::{Detector, Tally},
     source::{
         Origin, SourceError, decode_utf16,
         history::{Id, Kind, entry_len, is_lfs_pointer, parse_entry},
         is_binary,
     },
-    suppress::inline,
+    suppress::{changes, inline},
 };
 
 /// Opens the repository of a staged scan: `dir` (or a parent of it), else the
@@ -108,22 +108,7 @@ pub fn scan(
             }
         };
         let path = PathBuf::from(&shown);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == crate::config::PROJECT_FILE {
-            suppressions.push(SuppressionChange {
-                path: shown.clone(),
-                line: None,
-                kind: "config",
-                detail: "project config changed: check its allowlists and disabled rules".into(),
-            });
-        } else if name.ends_with("keylint-baseline.json") {
-            suppressions.push(SuppressionChange {
-                path: shown.clone(),
-                line: None,
-                kind: "baseline",
-                detail: "baseline changed: check the entries it adds".into(),
-            });
-        }
+        suppressions.extend(changes::file_change(&shown, None));
         if detector.repo_path_allowed(&path) {
             tally.stats.skipped_allowlisted += 1;
             continue;
@@ -149,7 +134,7 @@ pub fn scan(
                 Some(b) => added_lines(b.data(), &data),
                 None => std::iter::once(1..usize::MAX).collect(),
             };
-            added_markers(&shown, &data, &added, &mut suppressions);
+            changes::added_markers(&shown, &data, &added, None, &mut suppressions);
         }
         let mut found = detector.findings(&mut scanner, &origin, &data, &mut tally);
         if found.is_empty() {
@@ -175,35 +160,6 @@ pub fn scan(
     report.stats.duration_ms = start.elapsed().as_millis() as u64;
     report.sort();
     Ok(report)
-}
-
-/// Records the inline markers on the added lines (1-based, half-open ranges)
-/// of a staged file: the marker and what follows it, never the text before.
-fn added_markers(
-    path: &str,
-    data: &[u8],
-    added: &[Range<usize>],
-    out: &mut Vec<SuppressionChange>,
-) {
-    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
-        let n = i + 1;
-        if !added.iter().any(|r| r.contains(&n)) || !inline::has_marker(line) {
-            continue;
-        }
-        let at = inline::MARKERS
-            .iter()
-            .filter_map(|m| memchr::memmem::find(line, m.as_bytes()))
-            .min()
-            .unwrap_or(0);
-        let detail: String =
-            String::from_utf8_lossy(&line[at..]).trim().chars().take(120).collect();
-        out.push(SuppressionChange {
-            path: path.to_string(),
-            line: Some(n),
-            kind: "inline-marker",
-            detail,
-        });
-    }
 }
 
 /// What the index holds at a path the commit changes.

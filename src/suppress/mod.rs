@@ -3,4 +3,5 @@
 //! is applied to a whole `Report` by every scanning command).
 
 pub mod baseline;
+pub mod changes;
 pub mod inline;

@@ -190,6 +190,59 @@ fn since_and_range_scan_only_what_the_new_commits_introduce() {
     assert!(err.contains("A..B"), "{err}");
 }
 
+/// Issue 5: in a pull request's range, the suppressions its commits add are
+/// listed with the commit that added each; what the base branch brought in
+/// through a merge is not.
+#[test]
+fn suppressions_a_range_adds_are_listed_with_their_commit() {
+    let r = GitRepo::new();
+    r.write("app.py", "x = 1  # keylint:allow old marker, already reviewed\n");
+    r.write("lib.py", "y = 2\n");
+    r.commit("base", "Alice", T0);
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    let key = age_key(11);
+    r.write("app.py", format!("x = 1  # keylint:allow old marker, already reviewed\nk = \"{key}\"  # keylint:allow test-only key\n"));
+    let marker = r.commit("add marker", "Bob", T0 + DAY);
+    r.write(".keylint.toml", "[allowlist]\npaths = [\"vendor/\"]\n");
+    let config = r.commit("allowlist vendor", "Bob", T0 + 2 * DAY);
+    r.git(&["checkout", "-q", "main"]);
+    r.write("lib.py", "y = 2\nz = 3  # gitleaks:allow from main\n");
+    r.commit("main moves on", "Alice", T0 + 3 * DAY);
+    r.git(&["checkout", "-q", "feature"]);
+    r.git(&["merge", "-q", "--no-edit", "main"]);
+
+    for args in [vec!["--since", "main"], vec!["--range", "main..feature"]] {
+        let (code, report, _) = history_json(&args, &r.path());
+        assert_eq!(code, 0, "the marked key is suppressed: {report:#}");
+        let listed: Vec<(String, Value, String, String)> = report["suppressions_added"]
+            .as_array()
+            .expect("suppressions listed")
+            .iter()
+            .map(|s| {
+                let f = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+                (f("path"), s["line"].clone(), f("kind"), f("commit"))
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (".keylint.toml".into(), Value::Null, "config".into(), config.clone()),
+                ("app.py".into(), Value::from(2), "inline-marker".into(), marker.clone()),
+            ],
+            "{report:#}"
+        );
+        assert_eq!(report["suppressions_added"][1]["detail"], "keylint:allow test-only key");
+        assert!(!report.to_string().contains(&key), "the secret must not be shown");
+    }
+    let out = keylint().args(["history", "--since", "main"]).arg(r.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Suppressions this change adds"), "{text}");
+    assert!(text.contains(&format!("(commit {})", &marker[..12])), "{text}");
+    // A full audit lists no "added" suppressions: there is no change to review.
+    let (_, report, _) = history_json(&[], &r.path());
+    assert!(report.get("suppressions_added").is_none_or(|v| v.as_array().unwrap().is_empty()));
+}
+
 #[test]
 fn human_report_says_to_rotate_keys_found_in_history() {
     let r = GitRepo::new();
