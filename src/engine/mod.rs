@@ -16,7 +16,7 @@ pub mod validate;
 
 use std::{collections::BTreeMap, ops::Range};
 
-use crate::rules::{Confidence, Rule, RuleSet};
+use crate::rules::{Confidence, LineSpan, Rule, RuleSet};
 
 /// Most matches kept from one blob; past it the blob's output is capped and noted.
 pub const MAX_MATCHES_PER_BLOB: usize = 1000;
@@ -178,12 +178,18 @@ impl<'r> Scanner<'r> {
     /// within its reach of each of its keyword hits. The reach is the rule's
     /// context lines (0 without a context); a pattern that can match a
     /// newline also reaches one more line back and `MULTILINE_REACH` bytes
-    /// forward. Windows start at line starts and end after a newline (or at
-    /// the end of the blob), so `\b` behaves as on the whole blob.
+    /// forward. A pattern that can hold a newline only as its first or last
+    /// byte (a delimiter) runs on its lines plus the newline before them.
+    /// Windows start at line starts (or that newline) and end after a newline
+    /// (or at the end of the blob), so `\b` behaves as on the whole blob.
     fn windows_for(&mut self, rule: &Rule, index: usize, bytes: &[u8]) {
         self.windows.clear();
         let reach = rule.context.as_ref().map_or(0, |c| c.lines);
-        let multiline = rule.can_span_lines();
+        let span = rule.line_span();
+        let multiline = span == LineSpan::Any;
+        // A match that can only begin with a newline (a leading delimiter)
+        // may start at the newline that ends the line before.
+        let back = usize::from(span == LineSpan::Edges);
         // A window depends only on the line of the hit and the line of its
         // forward reach. `same` holds, for the last window computed, the
         // offsets of the newlines ending those two lines: a hit before both
@@ -203,7 +209,8 @@ impl<'r> Scanner<'r> {
             let w = if multiline {
                 lines::around(bytes, h.start..reach_end, reach + 1)
             } else {
-                lines::around(bytes, h.start..h.start, reach)
+                let w = lines::around(bytes, h.start..h.start, reach);
+                w.start.saturating_sub(back)..w.end
             };
             let newline_at =
                 |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);

@@ -177,21 +177,45 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Where the rule was defined (file name and 1-based line of its id).
     pub source: RuleSource,
-    /// Whether the pattern can match a newline (computed on first use).
-    pub spans_lines: OnceLock<bool>,
+    /// Where the pattern can match a newline (computed on first use).
+    pub spans_lines: OnceLock<LineSpan>,
 }
 
 impl Rule {
+    /// Where a match of this rule can hold a newline (computed on first use).
+    pub fn line_span(&self) -> LineSpan {
+        *self.spans_lines.get_or_init(|| newline_span(self.regex.as_str()))
+    }
+
     /// Whether a match of this rule can span lines. Rules whose matches
     /// cannot are run only on the lines holding their keywords.
     pub fn can_span_lines(&self) -> bool {
-        *self.spans_lines.get_or_init(|| pattern_can_match_newline(self.regex.as_str()))
+        self.line_span() == LineSpan::Any
     }
+}
+
+/// Where a pattern's matches can hold a `\n` byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineSpan {
+    /// Nowhere: a match lies on one line.
+    None,
+    /// Only as the first or the last byte of the match: a leading or trailing
+    /// delimiter such as `(?:^|[^A-Za-z0-9])`, which can be the newline before
+    /// or after the key. The rest of the match lies on one line.
+    Edges,
+    /// Anywhere: a match can cover several lines (PEM blocks, `\s*` gaps).
+    Any,
 }
 
 /// Whether a pattern could match a `\n` byte (conservatively true when it
 /// cannot be parsed here).
 pub fn pattern_can_match_newline(pattern: &str) -> bool {
+    newline_span(pattern) != LineSpan::None
+}
+
+/// Where a pattern's matches can hold a `\n` byte (conservatively `Any` when
+/// it cannot be parsed here).
+pub fn newline_span(pattern: &str) -> LineSpan {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn walk(h: &Hir) -> bool {
         match h.kind() {
@@ -208,10 +232,38 @@ pub fn pattern_can_match_newline(pattern: &str) -> bool {
             HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(walk),
         }
     }
-    match regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern) {
-        Ok(hir) => walk(&hir),
-        Err(_) => true,
+    let hir = match regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+    {
+        Ok(hir) => hir,
+        Err(_) => return LineSpan::Any,
+    };
+    if !walk(&hir) {
+        return LineSpan::None;
     }
+    // The top-level sequence, through enclosing groups.
+    let mut top = &hir;
+    while let HirKind::Capture(c) = top.kind() {
+        top = &c.sub;
+    }
+    let parts: &[Hir] = match top.kind() {
+        HirKind::Concat(v) => v,
+        _ => std::slice::from_ref(top),
+    };
+    // A first or last part that matches at most one byte can only put a
+    // newline at the match's edge, provided nothing between them can.
+    let at_most_one = |h: &Hir| h.properties().maximum_len().is_some_and(|n| n <= 1);
+    let mut inner = parts;
+    if inner.first().is_some_and(at_most_one) {
+        inner = &inner[1..];
+    }
+    if inner.last().is_some_and(at_most_one) {
+        inner = &inner[..inner.len() - 1];
+    }
+    if inner.iter().any(walk) { LineSpan::Any } else { LineSpan::Edges }
 }
 
 /// The immutable set of rules the engine runs, shared by every worker.
