@@ -439,6 +439,29 @@ required = true
     }
 
     #[test]
+    fn a_leading_delimiter_rule_runs_on_its_keyword_lines_only() {
+        let rules = set(r#"
+[[rule]]
+id = "t-delim"
+name = "delimited"
+pattern = '(?:^|[^A-Za-z0-9])(dk[A-Za-z0-9]{20})(?:[^A-Za-z0-9]|$)'
+keywords = ["dkey"]
+confidence = "medium"
+examples = ["x"]
+"#);
+        assert_eq!(rules.get("t-delim").unwrap().line_span(), LineSpan::Edges);
+        let mut s = Scanner::new(&rules);
+        let key = "dkAb3dEf6hIj9kLm2nOp5q";
+        // On the keyword's line, including at its very start.
+        assert_eq!(s.scan(format!("x\ndkey {key}\n").as_bytes()).list.len(), 1);
+        assert_eq!(s.scan(format!("dkey\n{key}").as_bytes()).list.len(), 0);
+        assert_eq!(s.scan(format!("x dkey\n\n\n{key}\n").as_bytes()).list.len(), 0);
+        let m = s.scan(format!("# dkey\n{key} dkey\n").as_bytes()).list;
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].secret.start, 7);
+    }
+
+    #[test]
     fn overlapping_rules_keep_the_most_confident() {
         let rules = set(r#"
 [[rule]]

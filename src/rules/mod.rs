@@ -207,12 +207,6 @@ pub enum LineSpan {
     Any,
 }
 
-/// Whether a pattern could match a `\n` byte (conservatively true when it
-/// cannot be parsed here).
-pub fn pattern_can_match_newline(pattern: &str) -> bool {
-    newline_span(pattern) != LineSpan::None
-}
-
 /// Where a pattern's matches can hold a `\n` byte (conservatively `Any` when
 /// it cannot be parsed here).
 pub fn newline_span(pattern: &str) -> LineSpan {
@@ -307,5 +301,21 @@ impl RuleSet {
             }
         }
         errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_patterns_can_hold_a_newline() {
+        assert_eq!(newline_span(r"\bsk_[a-z0-9]{20}\b"), LineSpan::None);
+        assert_eq!(newline_span(r"(?:^|[^a-z])(sk_[a-z0-9]{20})(?:[^a-z]|$)"), LineSpan::Edges);
+        assert_eq!(newline_span(r"([^a-z]sk_[a-z0-9]{20}[^a-z])"), LineSpan::Edges);
+        assert_eq!(newline_span(r"key\s*=\s*([a-z0-9]{20})"), LineSpan::Any);
+        assert_eq!(newline_span(r"[^a-z][^a-z]sk_[a-z]{20}"), LineSpan::Any);
+        assert_eq!(newline_span(r"-----BEGIN[\s\S]*?-----END"), LineSpan::Any);
+        assert_eq!(newline_span(r"(unbalanced"), LineSpan::Any);
     }
 }
