@@ -2,19 +2,21 @@
 //! and scanned exactly once, with the commit that first introduced it at each
 //! path.
 //!
-//! Three stages, two of them running at the same time:
+//! Three stages:
 //!
 //! 1. Commits: a revwalk over every ref (or a branch, or a range), sorted
 //!    topologically and reversed, so a parent always comes before its children.
 //! 2. Enumeration (one thread): each commit's tree is walked; a (tree, path)
 //!    pair seen before is skipped whole, and each tree read is compared with the
 //!    last tree read at the same path, so an unchanged entry costs a comparison
-//!    and nothing else. The first commit of each (blob, path) pair is recorded;
-//!    each blob never seen before is sent to the workers.
-//! 3. Workers (rayon, one `git2::Repository` each, since it is not `Sync`):
-//!    check a blob's size in the object header, read it, skip binaries and
-//!    Git LFS pointers, scan it. Only one blob per worker is in memory at a
-//!    time, so memory grows with the number of blobs, not with their size.
+//!    and nothing else. The first commit of each (blob, path) pair is recorded,
+//!    and each blob never seen before is listed for scanning.
+//! 3. Workers (rayon, one `git2::Repository` each, since it is not `Sync`)
+//!    take the listed blobs in pack order (see `packorder`: a blob's delta
+//!    base is then still in libgit2's cache), check a blob's size in the
+//!    object header, read it, skip binaries and Git LFS pointers, scan it.
+//!    Only one blob per worker is in memory at a time, so memory grows with
+//!    the number of blobs, not with their size.
 //!
 //! Provenance is joined last: each finding of a blob is reported once per path
 //! that blob had, with the earliest commit that put the same secret at that
@@ -25,10 +27,7 @@ use std::{
     ffi::OsStr,
     path::{Path, PathBuf},
     rc::Rc,
-    sync::{
-        atomic::{AtomicU64, Ordering::Relaxed},
-        mpsc,
-    },
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
     time::Instant,
 };
 
@@ -40,7 +39,9 @@ use crate::{
     finding::{Finding, Fingerprint},
     report::{Report, SuppressionChange, Warning},
     scan::{Detector, Tally},
-    source::{CommitInfo, Origin, SourceError, is_binary, staged::added_lines},
+    source::{
+        CommitInfo, Origin, SourceError, is_binary, packorder::PackOrder, staged::added_lines,
+    },
     suppress::{changes, inline},
 };
 
@@ -133,43 +134,37 @@ pub fn scan(
     let (commits, seeds) = walk_commits(repo, &cfg.scope, &mut warnings)?;
     progress.commits_total.store(commits.len() as u64, Relaxed);
 
+    // Enumerate first, then read the new blobs in pack order (see
+    // `packorder`): in commit order, rebuilding each blob's delta chain
+    // made reading cost several times the scanning.
+    let odb = repo.odb().map_err(git_err("cannot open the object database"))?;
+    let mut e = Enumerator::new(&odb, detector, progress);
+    for &seed in &seeds {
+        e.seed(seed);
+    }
+    for (ix, &oid) in commits.iter().enumerate() {
+        e.commit(ix as u32, oid);
+        progress.commits.fetch_add(1, Relaxed);
+    }
+    let (mut enumeration, mut jobs) = e.finish();
+    let order = PackOrder::read(&repo.commondir().join("objects"));
+    jobs.sort_by_cached_key(|j| order.key(&j.oid));
+    drop(order);
     let git_dir = repo.path().to_path_buf();
-    let (tx, rx) = mpsc::sync_channel::<Vec<Job>>(64);
-    let (enumeration, scanned) = std::thread::scope(|s| {
-        let commits = &commits;
-        let seeds = &seeds;
-        let git_dir = &git_dir;
-        let producer = s.spawn(move || {
-            let repo = Repository::open(git_dir).map_err(git_err("cannot open the repository"))?;
-            let odb = repo.odb().map_err(git_err("cannot open the object database"))?;
-            let mut e = Enumerator::new(&odb, detector, progress, tx);
-            for &seed in seeds {
-                e.seed(seed);
-            }
-            for (ix, &oid) in commits.iter().enumerate() {
-                e.commit(ix as u32, oid);
-                progress.commits.fetch_add(1, Relaxed);
-            }
-            Ok::<Enumerated, SourceError>(e.finish())
-        });
-        let scanned = rx
-            .into_iter()
-            .par_bridge()
-            .fold(
-                || Worker::new(git_dir, detector, cfg.max_file_size),
-                |mut w, batch| {
-                    for job in batch {
-                        w.scan(job, progress);
-                    }
-                    w
-                },
-            )
-            .map(Worker::finish)
-            .reduce(Scanned::default, Scanned::merge);
-        let enumeration = producer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (enumeration, scanned)
-    });
-    let mut enumeration = enumeration?;
+    let scanned = jobs
+        .chunks(BATCH)
+        .par_bridge()
+        .fold(
+            || Worker::new(&git_dir, detector, cfg.max_file_size),
+            |mut w, batch| {
+                for job in batch {
+                    w.scan(job, progress);
+                }
+                w
+            },
+        )
+        .map(Worker::finish)
+        .reduce(Scanned::default, Scanned::merge);
 
     let mut tally = scanned.tally;
     tally.stats.merge(&enumeration.tally.stats);
@@ -693,8 +688,7 @@ struct Enumerator<'a, 'd> {
     odb: &'a Odb<'a>,
     detector: &'a Detector<'d>,
     progress: &'a Progress,
-    tx: mpsc::SyncSender<Vec<Job>>,
-    batch: Vec<Job>,
+    jobs: Vec<Job>,
     filter_paths: bool,
     paths: Paths,
     trees_seen: FxHashSet<(Id, u32)>,
@@ -711,18 +705,12 @@ struct Enumerator<'a, 'd> {
 }
 
 impl<'a, 'd> Enumerator<'a, 'd> {
-    fn new(
-        odb: &'a Odb<'a>,
-        detector: &'a Detector<'d>,
-        progress: &'a Progress,
-        tx: mpsc::SyncSender<Vec<Job>>,
-    ) -> Self {
+    fn new(odb: &'a Odb<'a>, detector: &'a Detector<'d>, progress: &'a Progress) -> Self {
         Enumerator {
             odb,
             detector,
             progress,
-            tx,
-            batch: Vec::with_capacity(BATCH),
+            jobs: Vec::new(),
             filter_paths: detector.project.paths.is_some(),
             paths: Paths::new(),
             trees_seen: FxHashSet::default(),
@@ -866,25 +854,14 @@ impl<'a, 'd> Enumerator<'a, 'd> {
         }
         state.queued = true;
         self.progress.blobs_queued.fetch_add(1, Relaxed);
-        self.batch.push(Job { blob, oid, path: shown });
-        if self.batch.len() >= BATCH {
-            self.flush();
-        }
+        self.jobs.push(Job { blob, oid, path: shown });
     }
 
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            // The workers outlive the sender; a send only fails if they panicked.
-            let _ = self.tx.send(batch);
-        }
-    }
-
-    fn finish(mut self) -> Enumerated {
-        self.flush();
+    /// What the provenance join needs, and the blobs to scan.
+    fn finish(mut self) -> (Enumerated, Vec<Job>) {
         self.tally.stats.skipped_allowlisted +=
             self.blobs.iter().filter(|b| b.held && !b.queued).count() as u64;
-        Enumerated { paths: self.paths, pairs: self.pairs, tally: self.tally }
+        (Enumerated { paths: self.paths, pairs: self.pairs, tally: self.tally }, self.jobs)
     }
 }
 
@@ -928,7 +905,7 @@ impl<'d> Worker<'d> {
         }
     }
 
-    fn scan(&mut self, job: Job, progress: &Progress) {
+    fn scan(&mut self, job: &Job, progress: &Progress) {
         progress.blobs_done.fetch_add(1, Relaxed);
         let tally = &mut self.out.tally;
         let at = |what: String| Warning::at(job.path.clone(), what);

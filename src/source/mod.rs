@@ -5,6 +5,7 @@
 pub mod fs;
 pub mod history;
 pub mod index;
+pub(crate) mod packorder;
 pub mod staged;
 pub mod stdin;
 
