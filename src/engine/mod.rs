@@ -71,7 +71,8 @@ pub struct Scanner<'r> {
     min_confidence: Confidence,
     decode: bool,
     hits: Vec<prefilter::Hit>,
-    hit: Vec<bool>,
+    /// Per rule, the offsets of its keyword hits in the current blob.
+    rule_hits: Vec<Vec<usize>>,
     candidates: Vec<usize>,
     windows: Vec<Range<usize>>,
 }
@@ -84,7 +85,7 @@ impl<'r> Scanner<'r> {
             min_confidence: Confidence::Low,
             decode: true,
             hits: Vec::new(),
-            hit: vec![false; rules.rules.len()],
+            rule_hits: vec![Vec::new(); rules.rules.len()],
             candidates: Vec::new(),
             windows: Vec::new(),
         }
@@ -149,29 +150,32 @@ impl<'r> Scanner<'r> {
         if self.hits.is_empty() {
             return false;
         }
+        // Each candidate rule's hits, in offset order.
         self.candidates.clear();
-        self.hit.iter_mut().for_each(|h| *h = false);
         for h in &self.hits {
             for &r in self.rules.prefilter.rules_of(h.keyword) {
-                if !self.hit[r] {
-                    self.hit[r] = true;
+                let starts = &mut self.rule_hits[r];
+                if starts.is_empty() {
                     self.candidates.push(r);
                 }
+                starts.push(h.start);
             }
         }
         self.candidates.sort_unstable();
+        let mut capped = false;
         for i in 0..self.candidates.len() {
             let index = self.candidates[i];
+            let starts = std::mem::take(&mut self.rule_hits[index]);
             let rule = &self.rules.rules[index];
-            if rule.confidence < self.min_confidence {
-                continue;
+            if !capped && rule.confidence >= self.min_confidence {
+                self.windows_for(rule, &starts, bytes);
+                capped = match_rule(rule, index, bytes, &self.windows, self.min_confidence, found);
             }
-            self.windows_for(rule, index, bytes);
-            if match_rule(rule, index, bytes, &self.windows, self.min_confidence, found) {
-                return true;
-            }
+            // Kept for its allocation; emptied so the next blob starts clean.
+            self.rule_hits[index] = starts;
+            self.rule_hits[index].clear();
         }
-        false
+        capped
     }
 
     /// The parts of `bytes` where `rule` runs, into `self.windows`: the lines
@@ -182,14 +186,19 @@ impl<'r> Scanner<'r> {
     /// byte (a delimiter) runs on its lines plus the newline before them.
     /// Windows start at line starts (or that newline) and end after a newline
     /// (or at the end of the blob), so `\b` behaves as on the whole blob.
-    fn windows_for(&mut self, rule: &Rule, index: usize, bytes: &[u8]) {
+    fn windows_for(&mut self, rule: &Rule, starts: &[usize], bytes: &[u8]) {
         self.windows.clear();
         let reach = rule.context.as_ref().map_or(0, |c| c.lines);
         let span = rule.line_span();
         let multiline = span == LineSpan::Any;
         // A match that can only begin with a newline (a leading delimiter)
-        // may start at the newline that ends the line before.
-        let back = usize::from(span == LineSpan::Edges);
+        // may start at the newline that ends the line before; one that can
+        // hold a few newlines reaches that many lines each way.
+        let back = usize::from(matches!(span, LineSpan::Edges | LineSpan::Lines(_)));
+        let reach = match span {
+            LineSpan::Lines(n) => reach + n,
+            _ => reach,
+        };
         // A window depends only on the line of the hit and the line of its
         // forward reach. `same` holds, for the last window computed, the
         // offsets of the newlines ending those two lines: a hit before both
@@ -197,24 +206,21 @@ impl<'r> Scanner<'r> {
         // line again (otherwise many hits on one long line, as in minified
         // files, would each scan the whole line: quadratic).
         let mut same: Option<(usize, usize)> = None;
-        for h in &self.hits {
-            if !self.rules.prefilter.rules_of(h.keyword).contains(&index) {
-                continue;
-            }
+        for &start in starts {
             let reach_end =
-                if multiline { (h.start + MULTILINE_REACH).min(bytes.len()) } else { h.start };
-            if same.is_some_and(|(hit_nl, reach_nl)| h.start <= hit_nl && reach_end <= reach_nl) {
+                if multiline { (start + MULTILINE_REACH).min(bytes.len()) } else { start };
+            if same.is_some_and(|(hit_nl, reach_nl)| start <= hit_nl && reach_end <= reach_nl) {
                 continue;
             }
             let w = if multiline {
-                lines::around(bytes, h.start..reach_end, reach + 1)
+                lines::around(bytes, start..reach_end, reach + 1)
             } else {
-                let w = lines::around(bytes, h.start..h.start, reach);
+                let w = lines::around(bytes, start..start, reach);
                 w.start.saturating_sub(back)..w.end
             };
             let newline_at =
                 |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-            let hit_nl = newline_at(h.start);
+            let hit_nl = newline_at(start);
             let reach_nl = if reach_end <= hit_nl { hit_nl } else { newline_at(reach_end) };
             same = Some((hit_nl, reach_nl));
             push_merged(&mut self.windows, w);

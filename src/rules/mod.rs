@@ -203,9 +203,20 @@ pub enum LineSpan {
     /// delimiter such as `(?:^|[^A-Za-z0-9])`, which can be the newline before
     /// or after the key. The rest of the match lies on one line.
     Edges,
-    /// Anywhere: a match can cover several lines (PEM blocks, `\s*` gaps).
+    /// At most this many newlines besides the edges: bounded repeats, and
+    /// separator gaps such as `key\s*=\s*value` (unbounded repeats of a
+    /// class with no letter or digit), each counted as `GAP_LINES`: a value
+    /// further below its name is not looked for.
+    Lines(usize),
+    /// Anywhere: a match can cover many lines (PEM blocks).
     Any,
 }
+
+/// Newlines a separator gap (`\s*`, `[\s=]+`) is allowed to cover.
+pub const GAP_LINES: usize = 2;
+
+/// Past this many newlines a pattern counts as `LineSpan::Any`.
+const MAX_SPAN_LINES: usize = 12;
 
 /// Where a pattern's matches can hold a `\n` byte (conservatively `Any` when
 /// it cannot be parsed here).
@@ -257,7 +268,52 @@ pub fn newline_span(pattern: &str) -> LineSpan {
     if inner.last().is_some_and(at_most_one) {
         inner = &inner[..inner.len() - 1];
     }
-    if inner.iter().any(walk) { LineSpan::Any } else { LineSpan::Edges }
+    if !inner.iter().any(walk) {
+        return LineSpan::Edges;
+    }
+    match inner.iter().try_fold(0usize, |n, h| Some(n + newlines(h)?)) {
+        Some(n) if n <= MAX_SPAN_LINES => LineSpan::Lines(n),
+        _ => LineSpan::Any,
+    }
+}
+
+/// The most newlines a match of `h` can hold (a separator gap counting as
+/// `GAP_LINES`); None when unbounded or past `MAX_SPAN_LINES`.
+fn newlines(h: &regex_syntax::hir::Hir) -> Option<usize> {
+    use regex_syntax::hir::{Class, HirKind};
+    // A separator run: a class of no letter or digit (`\s`, `[\s=:]`).
+    let separator = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Class(Class::Bytes(c)) => {
+            c.ranges().iter().all(|r| (r.start()..=r.end()).all(|b| !b.is_ascii_alphanumeric()))
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            c.ranges().iter().all(|r| (r.start()..=r.end()).all(|ch| !ch.is_ascii_alphanumeric()))
+        }
+        _ => false,
+    };
+    let n = match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(l) => l.0.iter().filter(|&&b| b == b'\n').count(),
+        HirKind::Class(Class::Bytes(c)) => {
+            usize::from(c.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end()))
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            usize::from(c.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end()))
+        }
+        HirKind::Capture(c) => newlines(&c.sub)?,
+        HirKind::Repetition(r) => {
+            let each = newlines(&r.sub)?;
+            match r.max {
+                _ if each == 0 => 0,
+                Some(max) => each.checked_mul(max as usize)?,
+                None if separator(&r.sub) => GAP_LINES,
+                None => return None,
+            }
+        }
+        HirKind::Concat(v) => v.iter().try_fold(0usize, |n, h| n.checked_add(newlines(h)?))?,
+        HirKind::Alternation(v) => v.iter().map(newlines).try_fold(0, |m, n| Some(m.max(n?)))?,
+    };
+    (n <= MAX_SPAN_LINES).then_some(n)
 }
 
 /// The immutable set of rules the engine runs, shared by every worker.
@@ -313,8 +369,11 @@ mod tests {
         assert_eq!(newline_span(r"\bsk_[a-z0-9]{20}\b"), LineSpan::None);
         assert_eq!(newline_span(r"(?:^|[^a-z])(sk_[a-z0-9]{20})(?:[^a-z]|$)"), LineSpan::Edges);
         assert_eq!(newline_span(r"([^a-z]sk_[a-z0-9]{20}[^a-z])"), LineSpan::Edges);
-        assert_eq!(newline_span(r"key\s*=\s*([a-z0-9]{20})"), LineSpan::Any);
-        assert_eq!(newline_span(r"[^a-z][^a-z]sk_[a-z]{20}"), LineSpan::Any);
+        assert_eq!(newline_span(r"key\s*=\s*([a-z0-9]{20})"), LineSpan::Lines(2 * GAP_LINES));
+        assert_eq!(newline_span(r"key[\x20\n]{0,3}([a-z0-9]{20})"), LineSpan::Lines(3));
+        assert_eq!(newline_span(r"[^a-z][^a-z]sk_[a-z]{20}"), LineSpan::Lines(1));
+        assert_eq!(newline_span(r"key[^;]*=([a-z0-9]{20})"), LineSpan::Any);
+        assert_eq!(newline_span(r"key\s{0,20}=([a-z0-9]{20})"), LineSpan::Any);
         assert_eq!(newline_span(r"-----BEGIN[\s\S]*?-----END"), LineSpan::Any);
         assert_eq!(newline_span(r"(unbalanced"), LineSpan::Any);
     }
