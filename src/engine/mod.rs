@@ -263,6 +263,11 @@ fn match_rule(
     let regex = rule.regex.get();
     for w in windows {
         let base = w.start;
+        // Most windows hold no match: `is_match` answers that without
+        // setting up capture slots.
+        if !regex.is_match(&bytes[w.clone()]) {
+            continue;
+        }
         for caps in regex.captures_iter(&bytes[w.clone()]) {
             let (Some(whole), Some(sec)) = (caps.get(0), caps.get(rule.secret_group)) else {
                 continue;
