@@ -158,11 +158,13 @@ where
     // walker visits a directory's files on the thread that read it, so
     // scanning in its callback would leave one core busy on a large flat
     // directory.)
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Listed>(1024);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Listed>>(64);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             builder.build_parallel().run(|| {
-                let tx = tx.clone();
+                // Files go out in batches: one hand-off per file woke a
+                // worker per file, and the switching cost a tenth of a scan.
+                let mut batch = Batch { tx: tx.clone(), files: Vec::with_capacity(BATCH) };
                 let mut flush = Flush { tally: Some(Tally::default()), sink };
                 Box::new(move |entry| {
                     let tally =
@@ -188,8 +190,8 @@ where
                         return WalkState::Continue;
                     }
                     let meta = entry.metadata().map_err(std::io::Error::other);
-                    let listed = Listed { path: entry.path().to_path_buf(), meta };
-                    if tx.send(listed).is_err() {
+                    batch.files.push(Listed { path: entry.path().to_path_buf(), meta });
+                    if batch.files.len() >= BATCH && !batch.send() {
                         return WalkState::Quit;
                     }
                     WalkState::Continue
@@ -202,9 +204,37 @@ where
                 buf: Vec::new(),
                 flush: Flush { tally: Some(Tally::default()), sink },
             },
-            |w, listed| w.scan(detector, listed, max),
+            |w, batch| {
+                for listed in batch {
+                    w.scan(detector, listed, max);
+                }
+            },
         );
     });
+}
+
+/// Files listed per hand-off from the walk to the workers.
+const BATCH: usize = 16;
+
+/// A walker thread's files not yet handed to the workers; the rest are sent
+/// when the thread ends.
+struct Batch {
+    tx: std::sync::mpsc::SyncSender<Vec<Listed>>,
+    files: Vec<Listed>,
+}
+
+impl Batch {
+    /// Hands the batch over; false when the workers are gone.
+    fn send(&mut self) -> bool {
+        let files = std::mem::replace(&mut self.files, Vec::with_capacity(BATCH));
+        files.is_empty() || self.tx.send(files).is_ok()
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.send();
+    }
 }
 
 /// A regular file the walk found, with its metadata.
