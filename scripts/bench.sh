@@ -21,8 +21,8 @@
 # Each command runs --warmup times untimed, then --runs times under hyperfine
 # (apt-get install hyperfine; a plain timing loop otherwise), plus once under
 # /usr/bin/time for peak RSS and the number of findings. Prints a Markdown
-# table of medians, MB/s, time relative to keylint, peak RSS and findings,
-# and writes it to WORK/results.md. Nothing is written into the scanned
+# table of medians, MB/s, time relative to keylint, CPU time (user+system),
+# peak RSS and findings, and writes it to WORK/results.md. Nothing is written into the scanned
 # trees; outputs go to WORK and reports holding secrets are deleted once
 # counted.
 #
@@ -39,7 +39,8 @@
 #   --no-scaling       do not also run keylint -j1 on directories
 #   --max-load X       before each command, wait (up to 15 min) for the
 #                      1-minute load average to fall below X
-# Environment: KEYLINT, KINGFISHER, BETTERLEAKS, RG override the binaries.
+# Environment: KEYLINT, KINGFISHER, BETTERLEAKS, RG, HYPERFINE override the
+# binaries (HYPERFINE= uses the plain timing loop).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -111,7 +112,7 @@ fi
 KINGFISHER=${KINGFISHER:-$(want kingfisher && pip_bin kingfisher kingfisher || true)}
 BETTERLEAKS=${BETTERLEAKS:-$(want betterleaks && pip_bin betterleaks betterleaks || true)}
 RG=${RG:-$(want rg && command -v rg || true)}
-HYPERFINE=$(command -v hyperfine || true)
+HYPERFINE=${HYPERFINE-$(command -v hyperfine || true)}
 [[ -x /usr/bin/time ]] && TIMEV=/usr/bin/time || TIMEV=
 want keylint || KEYLINT=
 want kingfisher || KINGFISHER=
@@ -290,10 +291,10 @@ scan_history() { # LABEL REPO
   echo "cpu: $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
   echo "ram: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  [[ -n $KEYLINT ]] && echo "keylint: $("$KEYLINT" --version 2>&1 | head -1) ($KEYLINT; source at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'))"
-  [[ -n $KINGFISHER ]] && echo "kingfisher: $("$KINGFISHER" --version 2>&1 | head -1) ($KINGFISHER)"
-  [[ -n $BETTERLEAKS ]] && echo "betterleaks: $("$BETTERLEAKS" version 2>&1 | head -1) ($BETTERLEAKS)"
-  [[ -n $RG ]] && echo "ripgrep: $("$RG" --version | head -1)"
+  [[ -n $KEYLINT ]] && echo "keylint: $("$KEYLINT" --version 2>&1 | sed -n 1p) ($KEYLINT; source at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'))"
+  [[ -n $KINGFISHER ]] && echo "kingfisher: $("$KINGFISHER" --version 2>&1 | sed -n 1p) ($KINGFISHER)"
+  [[ -n $BETTERLEAKS ]] && echo "betterleaks: $("$BETTERLEAKS" version 2>&1 | sed -n 1p) ($BETTERLEAKS)"
+  [[ -n $RG ]] && echo "ripgrep: $("$RG" --version | sed -n 1p)"
   [[ -n $HYPERFINE ]] && echo "hyperfine: $("$HYPERFINE" --version)"
   echo "git: $(git --version)"
   echo "runs: $RUNS (history $HRUNS), warmup $WARMUP"
