@@ -21,8 +21,8 @@
 # Each command runs --warmup times untimed, then --runs times under hyperfine
 # (apt-get install hyperfine; a plain timing loop otherwise), plus once under
 # /usr/bin/time for peak RSS and the number of findings. Prints a Markdown
-# table of medians, MB/s, time relative to keylint, peak RSS and findings,
-# and writes it to WORK/results.md. Nothing is written into the scanned
+# table of medians, MB/s, time relative to keylint, CPU time (user+system),
+# peak RSS and findings, and writes it to WORK/results.md. Nothing is written into the scanned
 # trees; outputs go to WORK and reports holding secrets are deleted once
 # counted.
 #
@@ -35,10 +35,12 @@
 #   --work DIR         corpus, checkouts and results (default ${TMPDIR:-/tmp}/keylint-bench)
 #   --tools LIST       comma-separated subset of keylint,kingfisher,betterleaks,rg,git
 #   --no-history       do not scan the history of repositories given
+#   --no-tree          do not scan the checkout of repositories given
 #   --no-scaling       do not also run keylint -j1 on directories
 #   --max-load X       before each command, wait (up to 15 min) for the
 #                      1-minute load average to fall below X
-# Environment: KEYLINT, KINGFISHER, BETTERLEAKS, RG override the binaries.
+# Environment: KEYLINT, KINGFISHER, BETTERLEAKS, RG, HYPERFINE override the
+# binaries (HYPERFINE= uses the plain timing loop).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +52,7 @@ WARMUP=1
 WORK=${TMPDIR:-/tmp}/keylint-bench
 TOOLS=keylint,kingfisher,betterleaks,rg,git
 HISTORY=1
+TREE=1
 SCALING=1
 MAX_LOAD=
 TARGETS=()
@@ -67,6 +70,7 @@ while (($#)); do
     --work) WORK=${2:?}; shift 2 ;;
     --tools) TOOLS=${2:?}; shift 2 ;;
     --no-history) HISTORY=0; shift ;;
+    --no-tree) TREE=0; shift ;;
     --no-scaling) SCALING=0; shift ;;
     --max-load) MAX_LOAD=${2:?}; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -108,7 +112,7 @@ fi
 KINGFISHER=${KINGFISHER:-$(want kingfisher && pip_bin kingfisher kingfisher || true)}
 BETTERLEAKS=${BETTERLEAKS:-$(want betterleaks && pip_bin betterleaks betterleaks || true)}
 RG=${RG:-$(want rg && command -v rg || true)}
-HYPERFINE=$(command -v hyperfine || true)
+HYPERFINE=${HYPERFINE-$(command -v hyperfine || true)}
 [[ -x /usr/bin/time ]] && TIMEV=/usr/bin/time || TIMEV=
 want keylint || KEYLINT=
 want kingfisher || KINGFISHER=
@@ -157,10 +161,11 @@ wait_for_quiet() {
 # report to a file (run once under /usr/bin/time -v) so findings can be counted.
 measure() {
   local target=$1 kind=$2 bytes=$3 files=$4 tool=$5 ok=$6 runs=$7 cmd=$8 ccmd=$9 cfmt=${10}
-  local slug base rc rss=0 findings=""
+  local slug base rc rss=0 findings="" load
   slug=$(echo "$target-$tool" | tr -c 'A-Za-z0-9._\n-' '_')
   base=$RUN/$slug
   wait_for_quiet
+  load=$(cut -d' ' -f1 /proc/loadavg)
   note "$target: $tool  (load $(cut -d' ' -f1-3 /proc/loadavg))"
   echo "   \$ $cmd" >&2
   set +e
@@ -196,13 +201,13 @@ measure() {
     done
     printf '{"results":[{"command":"%s","times":[%s]}]}\n' "$tool" "$(IFS=,; echo "${times[*]}")" >"$base.json"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$target" "$kind" "$bytes" "$files" "$tool" "$cmd" "$base.json" "$rss" "$findings" >>"$INDEX"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$target" "$kind" "$bytes" "$files" "$tool" "$cmd" "$base.json" "$rss" "$findings" "$load" >>"$INDEX"
 }
 
 scan_dir() { # LABEL DIR
   local label=$1 dir=$2 stats bytes files out=$RUN/out
-  stats=$(find "$dir" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { print s + 0, n + 0 }')
+  stats=$(find "$dir" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%.0f %d\n", s, n }')
   bytes=${stats% *}
   files=${stats#* }
   note "$label: $dir ($files files, $((bytes / 1000000)) MB)"
@@ -244,7 +249,7 @@ scan_history() { # LABEL REPO
   q=$(printf '%q' "$repo")
   commits=$(git -C "$repo" rev-list --all --count)
   stats=$(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
-    awk '$1 == "blob" { n++; s += $2 } END { print s + 0, n + 0 }')
+    awk '$1 == "blob" { n++; s += $2 } END { printf "%.0f %d\n", s, n }')
   bytes=${stats% *}
   blobs=${stats#* }
   note "$label: $repo ($commits commits, $blobs blobs, $((bytes / 1000000)) MB of blobs)"
@@ -286,10 +291,10 @@ scan_history() { # LABEL REPO
   echo "cpu: $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
   echo "ram: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  [[ -n $KEYLINT ]] && echo "keylint: $("$KEYLINT" --version 2>&1 | head -1) ($KEYLINT)"
-  [[ -n $KINGFISHER ]] && echo "kingfisher: $("$KINGFISHER" --version 2>&1 | head -1) ($KINGFISHER)"
-  [[ -n $BETTERLEAKS ]] && echo "betterleaks: $("$BETTERLEAKS" version 2>&1 | head -1) ($BETTERLEAKS)"
-  [[ -n $RG ]] && echo "ripgrep: $("$RG" --version | head -1)"
+  [[ -n $KEYLINT ]] && echo "keylint: $("$KEYLINT" --version 2>&1 | sed -n 1p) ($KEYLINT; source at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'))"
+  [[ -n $KINGFISHER ]] && echo "kingfisher: $("$KINGFISHER" --version 2>&1 | sed -n 1p) ($KINGFISHER)"
+  [[ -n $BETTERLEAKS ]] && echo "betterleaks: $("$BETTERLEAKS" version 2>&1 | sed -n 1p) ($BETTERLEAKS)"
+  [[ -n $RG ]] && echo "ripgrep: $("$RG" --version | sed -n 1p)"
   [[ -n $HYPERFINE ]] && echo "hyperfine: $("$HYPERFINE" --version)"
   echo "git: $(git --version)"
   echo "runs: $RUNS (history $HRUNS), warmup $WARMUP"
@@ -323,14 +328,15 @@ for t in "${TARGETS[@]}"; do
   if ((repo)); then
     head=$(git -C "$t" rev-parse --short HEAD)
     tree=$WORK/tree-$name-$head
-    if [[ ! -d $tree ]]; then
+    if ((TREE)) && [[ ! -d $tree ]]; then
       note "checking out $name@$head into $tree (git archive)"
+      rm -rf "$tree.tmp"
       mkdir -p "$tree.tmp"
       git -C "$t" archive HEAD | tar -x -C "$tree.tmp"
       mv "$tree.tmp" "$tree"
     fi
-    scan_dir "$name@$head tree" "$tree"
-    ((HISTORY)) && scan_history "$name" "$t"
+    if ((TREE)); then scan_dir "$name@$head tree" "$tree"; fi
+    if ((HISTORY)); then scan_history "$name" "$t"; fi
   else
     scan_dir "$name" "$t"
   fi

@@ -8,7 +8,7 @@
     report.py table RUN_DIR
         Prints the Markdown results of a bench.sh run from RUN_DIR/index.tsv
         (one line per measured command: target, kind, bytes, files or blobs,
-        tool, command, hyperfine JSON, peak RSS in KiB, findings) and
+        tool, command, hyperfine JSON, peak RSS in KiB, findings, load) and
         RUN_DIR/machine.txt.
 """
 
@@ -58,14 +58,16 @@ def table(run: str) -> str:
     with open(os.path.join(run, "index.tsv"), encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) != 9:
+            if len(parts) != 10:
                 continue
-            target, kind, nbytes, nfiles, tool, cmd, hjson, rss, findings = parts
+            target, kind, nbytes, nfiles, tool, cmd, hjson, rss, findings, load = parts
             with open(hjson, encoding="utf-8") as h:
-                times = json.load(h)["results"][0]["times"]
+                result = json.load(h)["results"][0]
+            times = result["times"]
+            cpu = result.get("user", 0) + result.get("system", 0) if "user" in result else None
             rows.append({"target": target, "kind": kind, "bytes": int(nbytes), "files": int(nfiles),
                          "tool": tool, "cmd": cmd, "times": times, "median": statistics.median(times),
-                         "rss": rss, "findings": findings})
+                         "rss": rss, "findings": findings, "load": load, "cpu": cpu})
     commits = {}
     path = os.path.join(run, "commits.tsv")
     if os.path.exists(path):
@@ -93,27 +95,35 @@ def table(run: str) -> str:
             out.append(f"## {t}: {nfiles} files, {nbytes / 1e6:.1f} MB")
         out.append("")
         base = next((r for r in rs if r["tool"] == "keylint"), None)
-        out.append("| tool | median | min–max | MB/s | time vs keylint | peak RSS | findings |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        out.append("| tool | median | min–max | MB/s | time vs keylint | CPU (user+sys) | CPU vs keylint "
+                   "| peak RSS | findings |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rs:
             mbps = nbytes / 1e6 / r["median"] if r["median"] > 0 else 0
             ratio = f"{r['median'] / base['median']:.2f}×" if base else "–"
+            cpu = fmt_time(r["cpu"]) if r["cpu"] is not None else "–"
+            cratio = (f"{r['cpu'] / base['cpu']:.2f}×" if base and base["cpu"] and r["cpu"] is not None
+                      else "–")
             out.append(f"| {r['tool']} | {fmt_time(r['median'])} | {fmt_time(min(r['times']))}–"
-                       f"{fmt_time(max(r['times']))} | {mbps:.0f} | {ratio} | {fmt_rss(r['rss'])} | "
-                       f"{r['findings'] or '–'} |")
+                       f"{fmt_time(max(r['times']))} | {mbps:.0f} | {ratio} | {cpu} | {cratio} | "
+                       f"{fmt_rss(r['rss'])} | {r['findings'] or '–'} |")
         out.append("")
         notes = []
         j1 = next((r for r in rs if r["tool"] == "keylint -j1"), None)
         if base and j1:
             notes.append(f"keylint on all threads is {j1['median'] / base['median']:.2f}× as fast as on one.")
         floor = next((r for r in rs if r["tool"].endswith("(floor)")), None)
-        if base and floor:
-            notes.append(f"keylint takes {base['median'] / floor['median']:.2f}× the time of "
-                         f"{floor['tool'].replace(' (floor)', '')}.")
+        if floor:
+            name = floor["tool"].replace(" (floor)", "")
+            for r in rs:
+                if r is not floor and not r["tool"].endswith("-j1"):
+                    notes.append(f"{r['tool']} takes {r['median'] / floor['median']:.2f}× the time of {name}.")
         for n in notes:
             out.append(f"- {n}")
-        out += ["", "Commands (median of the timed runs; `-i`: exit code 1 means findings):", ""]
-        out += [f"    {r['tool']}: {r['cmd']}" for r in rs]
+        out += ["", "CPU is the mean user+system time of the timed runs (all threads); on a busy",
+                "machine it varies less than wall time. Commands (1-minute load average when each",
+                "started):", ""]
+        out += [f"    {r['tool']} (load {r['load']}): {r['cmd']}" for r in rs]
         out.append("")
     return "\n".join(out)
 
