@@ -114,20 +114,29 @@ impl<'r> Scanner<'r> {
         Matches { list: resolve_overlaps(found), truncated }
     }
 
-    /// Where base64 is decoded: from the start of each decode hint's line to
-    /// `DECODE_REACH` bytes after it (a Kubernetes `data:` block lists its
-    /// values on the lines below).
+    /// Where base64 is decoded: around each decode hint, the lines before
+    /// and after its line (`"auth": "…"`, `Authorization: Basic …`), and
+    /// for a block hint from its line to `DECODE_REACH` bytes after it (a
+    /// Kubernetes `data:` block lists its values on the lines below).
     fn decode_windows(&self, bytes: &[u8]) -> Vec<Range<usize>> {
         let mut windows = Vec::new();
+        // The newline ending the line of the last hint: a later hint before
+        // it is on the same line and gives the same window (many hints on
+        // one long line must not each search that line again).
+        let mut line_end = None;
         for h in &self.hits {
-            if !self.rules.prefilter.is_hint(h.keyword) {
-                continue;
-            }
+            let end = match self.rules.prefilter.hint(h.keyword) {
+                prefilter::Hint::No => continue,
+                prefilter::Hint::Line if line_end.is_some_and(|e| h.start <= e) => continue,
+                prefilter::Hint::Line => h.start,
+                prefilter::Hint::Block => (h.start + DECODE_REACH).min(bytes.len()),
+            };
             if windows.last().is_some_and(|w: &Range<usize>| h.start + DECODE_REACH / 2 < w.end) {
                 continue;
             }
-            let end = (h.start + DECODE_REACH).min(bytes.len());
-            push_merged(&mut windows, lines::around(bytes, h.start..end, 0));
+            line_end =
+                Some(memchr::memchr(b'\n', &bytes[h.start..]).map_or(bytes.len(), |p| h.start + p));
+            push_merged(&mut windows, lines::around(bytes, h.start..end, 1));
         }
         windows
     }
@@ -142,10 +151,11 @@ impl<'r> Scanner<'r> {
 
     /// Runs the rules over `bytes`, appending matches; true when the cap was hit.
     fn scan_into(&mut self, bytes: &[u8], found: &mut Vec<RawMatch>) -> bool {
+        // Cleared first: `decode_windows` reads the hits of this blob.
+        self.hits.clear();
         if bytes.is_empty() {
             return false;
         }
-        self.hits.clear();
         self.rules.prefilter.hits(bytes, &mut self.hits);
         if self.hits.is_empty() {
             return false;
@@ -470,6 +480,15 @@ examples = ["x"]
         let m = s.scan(format!("# dkey\n{key} dkey\n").as_bytes()).list;
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].secret.start, 7);
+    }
+
+    #[test]
+    fn an_empty_blob_after_one_with_decode_hints() {
+        let rules = set("");
+        let mut s = Scanner::new(&rules);
+        let blob = "x\n".repeat(40) + "auth: dGhpcyBpcyBqdXN0IHRleHQgaGVyZQ==\n";
+        assert!(s.scan(blob.as_bytes()).list.is_empty());
+        assert!(s.scan(b"").list.is_empty());
     }
 
     #[test]

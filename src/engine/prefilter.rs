@@ -53,6 +53,8 @@ pub struct Prefilter {
     rule_count: usize,
     /// Distinct keywords at or past this index are decode hints, not rule keywords.
     first_hint: usize,
+    /// For each distinct keyword, whether it is a decode hint.
+    hints: Vec<Hint>,
 }
 
 /// Words near which base64 worth decoding is found: Kubernetes `data:`,
@@ -60,6 +62,21 @@ pub struct Prefilter {
 /// names.
 pub const DECODE_HINTS: &[&str] =
     &["data:", "auth", "basic ", "base64", "secret", "password", "credential", "token"];
+
+/// The hint whose base64 values come on the lines below it (a Kubernetes
+/// `data:` block); the others are looked for on their own line and the next.
+pub const BLOCK_HINT: &str = "data:";
+
+/// How far from a keyword base64 is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// Not a decode hint.
+    No,
+    /// Its line and the lines around it.
+    Line,
+    /// A block below it (`engine::DECODE_REACH`).
+    Block,
+}
 
 impl Prefilter {
     /// Builds the automaton; `keywords` yields each rule's keywords in rule order.
@@ -83,13 +100,18 @@ impl Prefilter {
             }
         }
         let first_hint = distinct.len();
+        let mut hints = vec![Hint::No; distinct.len()];
         for h in DECODE_HINTS {
+            let kind = if *h == BLOCK_HINT { Hint::Block } else { Hint::Line };
             let h = h.as_bytes().to_ascii_lowercase();
-            if !index.contains_key(&h) {
-                index.insert(h.clone(), distinct.len());
+            // A hint that is also a rule keyword keeps the keyword's index.
+            let id = *index.entry(h.clone()).or_insert_with(|| {
                 distinct.push(h);
                 keyword_rules.push(Vec::new());
-            }
+                hints.push(Hint::No);
+                distinct.len() - 1
+            });
+            hints[id] = kind;
         }
         let dfa = Dfa::build(&distinct);
         Prefilter {
@@ -103,6 +125,7 @@ impl Prefilter {
             keyword_rules,
             rule_count,
             first_hint,
+            hints,
         }
     }
 
@@ -116,9 +139,10 @@ impl Prefilter {
         self.first_hint
     }
 
-    /// Whether a distinct keyword is a decode hint (`DECODE_HINTS`).
-    pub fn is_hint(&self, keyword: u32) -> bool {
-        keyword as usize >= self.first_hint
+    /// Whether a distinct keyword is a decode hint (`DECODE_HINTS`), and of
+    /// which reach.
+    pub fn hint(&self, keyword: u32) -> Hint {
+        self.hints[keyword as usize]
     }
 
     /// The rules listing a distinct keyword.
