@@ -43,8 +43,9 @@ fn display(path: &Path) -> PathBuf {
 pub enum Read {
     /// The whole file is in the buffer.
     Whole,
-    /// It is larger than the limit (it grew since it was listed): not read.
-    TooLarge,
+    /// It is larger than the limit: not read. The size, when known before
+    /// reading (None: it grew past the limit while read).
+    TooLarge(Option<u64>),
     /// It is no longer a regular file (replaced by a FIFO, device or
     /// symlink since it was listed): not read.
     NotRegular,
@@ -76,46 +77,31 @@ pub fn read_regular(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result
         return Ok(Read::NotRegular);
     }
     if meta.len() > max {
-        return Ok(Read::TooLarge);
+        return Ok(Read::TooLarge(Some(meta.len())));
     }
     file.take(max + 1).read_to_end(buf)?;
     if buf.len() as u64 > max {
         buf.clear();
-        return Ok(Read::TooLarge);
+        return Ok(Read::TooLarge(None));
     }
     Ok(Read::Whole)
 }
 
-/// Reads a file the walk listed (with the metadata the walk gave) into
-/// `buf`; false when it was not read, with the reason counted in `tally`
-/// and, for a file too large or unreadable (gone since it was listed,
-/// permission denied), a warning naming `shown`.
-fn read_listed(
-    path: &Path,
-    shown: &Path,
-    meta: std::io::Result<std::fs::Metadata>,
-    max: u64,
-    buf: &mut Vec<u8>,
-    tally: &mut Tally,
-) -> bool {
+/// Reads a file the walk listed into `buf`; false when it was not read, with
+/// the reason counted in `tally` and, for a file too large or unreadable
+/// (gone since it was listed, permission denied), a warning naming `shown`.
+/// The size is checked on the open file, not by a separate `stat` of the path.
+fn read_listed(path: &Path, shown: &Path, max: u64, buf: &mut Vec<u8>, tally: &mut Tally) -> bool {
     let shown = shown.display().to_string();
-    let read = match meta {
-        Ok(m) if m.len() > max => {
-            tally.stats.skipped_large += 1;
-            let message = format!("skipped: {} bytes is over --max-file-size ({max})", m.len());
-            tally.warnings.push(Warning::at(shown, message));
-            return false;
-        }
-        Ok(_) => read_regular(path, max, buf),
-        Err(e) => Err(e),
-    };
-    match read {
+    match read_regular(path, max, buf) {
         Ok(Read::Whole) => true,
-        Ok(Read::TooLarge) => {
+        Ok(Read::TooLarge(size)) => {
             tally.stats.skipped_large += 1;
-            tally
-                .warnings
-                .push(Warning::at(shown, "skipped: grew past --max-file-size while read"));
+            let message = match size {
+                Some(n) => format!("skipped: {n} bytes is over --max-file-size ({max})"),
+                None => "skipped: grew past --max-file-size while read".to_string(),
+            };
+            tally.warnings.push(Warning::at(shown, message));
             false
         }
         Ok(Read::NotRegular) => {
@@ -189,8 +175,7 @@ where
                         tally.stats.skipped_allowlisted += 1;
                         return WalkState::Continue;
                     }
-                    let meta = entry.metadata().map_err(std::io::Error::other);
-                    batch.files.push(Listed { path: entry.path().to_path_buf(), meta });
+                    batch.files.push(Listed { path: entry.path().to_path_buf() });
                     if batch.files.len() >= BATCH && !batch.send() {
                         return WalkState::Quit;
                     }
@@ -237,10 +222,9 @@ impl Drop for Batch {
     }
 }
 
-/// A regular file the walk found, with its metadata.
+/// A regular file the walk found.
 struct Listed {
     path: PathBuf,
-    meta: std::io::Result<std::fs::Metadata>,
 }
 
 /// One rayon worker's state: its scanner, read buffer and tally.
@@ -254,7 +238,7 @@ impl<F: Fn(Vec<Finding>, Option<Tally>) + Sync + Send> Worker<'_, '_, F> {
     fn scan(&mut self, detector: &Detector<'_>, listed: Listed, max: u64) {
         let tally = self.flush.tally.as_mut().expect("the tally lives until the worker ends");
         let path = display(&listed.path);
-        if !read_listed(&listed.path, &path, listed.meta, max, &mut self.buf, tally) {
+        if !read_listed(&listed.path, &path, max, &mut self.buf, tally) {
             return;
         }
         let buf = &self.buf;
@@ -298,18 +282,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone.txt");
         std::fs::write(&path, "x").unwrap();
-        let meta = std::fs::metadata(&path);
         std::fs::remove_file(&path).unwrap();
         let mut tally = Tally::default();
-        assert!(!read_listed(&path, Path::new("gone.txt"), meta, 100, &mut Vec::new(), &mut tally));
+        assert!(!read_listed(&path, Path::new("gone.txt"), 100, &mut Vec::new(), &mut tally));
         assert_eq!(tally.warnings.len(), 1);
         assert_eq!(tally.warnings[0].path.as_deref(), Some("gone.txt"));
         assert!(tally.warnings[0].message.starts_with("cannot read: "), "{:?}", tally.warnings);
-        // Gone before its metadata could be read: the same warning.
-        let mut tally = Tally::default();
-        let meta = std::fs::metadata(&path);
-        assert!(!read_listed(&path, Path::new("gone.txt"), meta, 100, &mut Vec::new(), &mut tally));
-        assert_eq!(tally.warnings[0].path.as_deref(), Some("gone.txt"));
     }
 
     #[test]
@@ -318,7 +296,7 @@ mod tests {
         let path = dir.path().join("grown.txt");
         std::fs::write(&path, "0123456789").unwrap();
         let mut buf = Vec::new();
-        assert_eq!(read_regular(&path, 4, &mut buf).unwrap(), Read::TooLarge);
+        assert_eq!(read_regular(&path, 4, &mut buf).unwrap(), Read::TooLarge(Some(10)));
         assert!(buf.is_empty());
         assert_eq!(read_regular(&path, 10, &mut buf).unwrap(), Read::Whole);
         assert_eq!(buf, b"0123456789");
