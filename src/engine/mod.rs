@@ -273,9 +273,10 @@ fn match_rule(
     let regex = rule.regex.get();
     for w in windows {
         let base = w.start;
-        // Most windows hold no match: `is_match` answers that without
-        // setting up capture slots.
-        if !regex.is_match(&bytes[w.clone()]) {
+        // Most windows hold no match: `find` answers that without setting up
+        // capture slots (and, unlike `is_match`, with the regex's inner
+        // literal prefilter, several times faster on the generic rules).
+        if regex.find(&bytes[w.clone()]).is_none() {
             continue;
         }
         for caps in regex.captures_iter(&bytes[w.clone()]) {
