@@ -71,8 +71,11 @@ pub struct Scanner<'r> {
     min_confidence: Confidence,
     decode: bool,
     hits: Vec<prefilter::Hit>,
-    /// Per rule, the offsets of its keyword hits in the current blob.
-    rule_hits: Vec<Vec<usize>>,
+    /// Per rule, its keyword hits in the current blob (indices into `hits`).
+    rule_hits: Vec<Vec<u32>>,
+    /// For each hit, its line: start offset and the offset of the newline
+    /// ending it (or the blob's length).
+    hit_lines: Vec<(usize, usize)>,
     candidates: Vec<usize>,
     windows: Vec<Range<usize>>,
 }
@@ -86,6 +89,7 @@ impl<'r> Scanner<'r> {
             decode: true,
             hits: Vec::new(),
             rule_hits: vec![Vec::new(); rules.rules.len()],
+            hit_lines: Vec::new(),
             candidates: Vec::new(),
             windows: Vec::new(),
         }
@@ -160,29 +164,46 @@ impl<'r> Scanner<'r> {
         if self.hits.is_empty() {
             return false;
         }
+        // The line of each hit, found once (hits are in offset order, so
+        // each byte is searched for newlines about once in all).
+        self.hit_lines.clear();
+        let mut line = (0, 0);
+        let mut known = false;
+        for h in &self.hits {
+            if !(known && h.start <= line.1) {
+                let from = if known { line.1 + 1 } else { 0 };
+                let start =
+                    memchr::memrchr(b'\n', &bytes[from..h.start]).map_or(from, |p| from + p + 1);
+                let end =
+                    memchr::memchr(b'\n', &bytes[h.start..]).map_or(bytes.len(), |p| h.start + p);
+                line = (start, end);
+                known = true;
+            }
+            self.hit_lines.push(line);
+        }
         // Each candidate rule's hits, in offset order.
         self.candidates.clear();
-        for h in &self.hits {
+        for (ix, h) in self.hits.iter().enumerate() {
             for &r in self.rules.prefilter.rules_of(h.keyword) {
-                let starts = &mut self.rule_hits[r];
-                if starts.is_empty() {
+                let hits = &mut self.rule_hits[r];
+                if hits.is_empty() {
                     self.candidates.push(r);
                 }
-                starts.push(h.start);
+                hits.push(ix as u32);
             }
         }
         self.candidates.sort_unstable();
         let mut capped = false;
         for i in 0..self.candidates.len() {
             let index = self.candidates[i];
-            let starts = std::mem::take(&mut self.rule_hits[index]);
+            let hits = std::mem::take(&mut self.rule_hits[index]);
             let rule = &self.rules.rules[index];
             if !capped && rule.confidence >= self.min_confidence {
-                self.windows_for(rule, &starts, bytes);
+                self.windows_for(rule, &hits, bytes);
                 capped = match_rule(rule, index, bytes, &self.windows, self.min_confidence, found);
             }
             // Kept for its allocation; emptied so the next blob starts clean.
-            self.rule_hits[index] = starts;
+            self.rule_hits[index] = hits;
             self.rule_hits[index].clear();
         }
         capped
@@ -196,7 +217,7 @@ impl<'r> Scanner<'r> {
     /// byte (a delimiter) runs on its lines plus the newline before them.
     /// Windows start at line starts (or that newline) and end after a newline
     /// (or at the end of the blob), so `\b` behaves as on the whole blob.
-    fn windows_for(&mut self, rule: &Rule, starts: &[usize], bytes: &[u8]) {
+    fn windows_for(&mut self, rule: &Rule, hits: &[u32], bytes: &[u8]) {
         self.windows.clear();
         let reach = rule.context.as_ref().map_or(0, |c| c.lines);
         let span = rule.line_span();
@@ -216,7 +237,19 @@ impl<'r> Scanner<'r> {
         // line again (otherwise many hits on one long line, as in minified
         // files, would each scan the whole line: quadratic).
         let mut same: Option<(usize, usize)> = None;
-        for &start in starts {
+        for &ix in hits {
+            let start = self.hits[ix as usize].start;
+            if reach == 0 && !multiline {
+                // The hit's own line, known from `scan_into`.
+                let (line_start, nl) = self.hit_lines[ix as usize];
+                if same.is_some_and(|(hit_nl, _)| hit_nl == nl) {
+                    continue;
+                }
+                same = Some((nl, nl));
+                let end = if nl < bytes.len() { nl + 1 } else { nl };
+                push_merged(&mut self.windows, line_start.saturating_sub(back)..end);
+                continue;
+            }
             let reach_end =
                 if multiline { (start + MULTILINE_REACH).min(bytes.len()) } else { start };
             if same.is_some_and(|(hit_nl, reach_nl)| start <= hit_nl && reach_end <= reach_nl) {
