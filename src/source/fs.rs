@@ -144,6 +144,21 @@ where
     // walker visits a directory's files on the thread that read it, so
     // scanning in its callback would leave one core busy on a large flat
     // directory.)
+    if cfg.threads == 1 {
+        // One thread: walk and scan in turn, with no hand-off at all.
+        let mut w = Worker {
+            scanner: detector.scanner(),
+            buf: Vec::new(),
+            flush: Flush { tally: Some(Tally::default()), sink },
+        };
+        for entry in builder.build() {
+            let tally = w.flush.tally.as_mut().expect("the tally lives until the walk ends");
+            if let Some(path) = to_scan(entry, detector, tally) {
+                w.scan(detector, Listed { path }, max);
+            }
+        }
+        return;
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Listed>>(64);
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -155,27 +170,10 @@ where
                 Box::new(move |entry| {
                     let tally =
                         flush.tally.as_mut().expect("the tally lives until the thread ends");
-                    let entry = match entry {
-                        Ok(e) => e,
-                        Err(e) => {
-                            tally.warnings.push(Warning::general(e.to_string()));
-                            return WalkState::Continue;
-                        }
+                    let Some(path) = to_scan(entry, detector, tally) else {
+                        return WalkState::Continue;
                     };
-                    let Some(ft) = entry.file_type() else { return WalkState::Continue };
-                    if ft.is_dir() {
-                        return WalkState::Continue;
-                    }
-                    if !ft.is_file() {
-                        // Symlinks are not followed; FIFOs, sockets and devices are never opened.
-                        tally.stats.skipped_other += 1;
-                        return WalkState::Continue;
-                    }
-                    if detector.fs_path_allowed(entry.path()) {
-                        tally.stats.skipped_allowlisted += 1;
-                        return WalkState::Continue;
-                    }
-                    batch.files.push(Listed { path: entry.path().to_path_buf() });
+                    batch.files.push(Listed { path });
                     if batch.files.len() >= BATCH && !batch.send() {
                         return WalkState::Quit;
                     }
@@ -196,6 +194,37 @@ where
             },
         );
     });
+}
+
+/// The path of a walk entry to read and scan, or None (counted in `tally`):
+/// a walk error (a warning), a directory, anything but a regular file
+/// (symlinks are not followed; FIFOs, sockets and devices never opened), an
+/// allowlisted path.
+fn to_scan(
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    detector: &Detector<'_>,
+    tally: &mut Tally,
+) -> Option<PathBuf> {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(e) => {
+            tally.warnings.push(Warning::general(e.to_string()));
+            return None;
+        }
+    };
+    let ft = entry.file_type()?;
+    if ft.is_dir() {
+        return None;
+    }
+    if !ft.is_file() {
+        tally.stats.skipped_other += 1;
+        return None;
+    }
+    if detector.fs_path_allowed(entry.path()) {
+        tally.stats.skipped_allowlisted += 1;
+        return None;
+    }
+    Some(entry.into_path())
 }
 
 /// Files listed per hand-off from the walk to the workers.
