@@ -1,8 +1,9 @@
 //! The filesystem source: `ignore`'s parallel walker (respects .gitignore and
 //! .ignore unless `--no-ignore`), hidden files included, `.git` skipped,
 //! symlinks never followed, only regular files opened (never a FIFO, socket or
-//! device). Each walker thread reads files into one reused buffer and scans
-//! them with its own `Scanner`.
+//! device). The walk lists files and hands them in batches to rayon workers,
+//! each reading files into one reused buffer and scanning them with its own
+//! `Scanner`; with one thread (`-j1`) the walk and the scan take turns.
 
 use std::{
     fs::OpenOptions,
