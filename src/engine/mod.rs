@@ -124,22 +124,21 @@ impl<'r> Scanner<'r> {
     /// Kubernetes `data:` block lists its values on the lines below).
     fn decode_windows(&self, bytes: &[u8]) -> Vec<Range<usize>> {
         let mut windows = Vec::new();
-        // The newline ending the line of the last hint: a later hint before
-        // it is on the same line and gives the same window (many hints on
-        // one long line must not each search that line again).
-        let mut line_end = None;
-        for h in &self.hits {
+        // The line of the last hint used (its newline, from `hit_lines`): a
+        // later hint on that line gives the same window (many hints on one
+        // long line must not each search that line again).
+        let mut last_line = None;
+        for (h, &(_, nl)) in self.hits.iter().zip(&self.hit_lines) {
             let end = match self.rules.prefilter.hint(h.keyword) {
                 prefilter::Hint::No => continue,
-                prefilter::Hint::Line if line_end.is_some_and(|e| h.start <= e) => continue,
+                prefilter::Hint::Line if last_line == Some(nl) => continue,
                 prefilter::Hint::Line => h.start,
                 prefilter::Hint::Block => (h.start + DECODE_REACH).min(bytes.len()),
             };
             if windows.last().is_some_and(|w: &Range<usize>| h.start + DECODE_REACH / 2 < w.end) {
                 continue;
             }
-            line_end =
-                Some(memchr::memchr(b'\n', &bytes[h.start..]).map_or(bytes.len(), |p| h.start + p));
+            last_line = Some(nl);
             push_merged(&mut windows, lines::around(bytes, h.start..end, 1));
         }
         windows
@@ -157,6 +156,7 @@ impl<'r> Scanner<'r> {
     fn scan_into(&mut self, bytes: &[u8], found: &mut Vec<RawMatch>) -> bool {
         // Cleared first: `decode_windows` reads the hits of this blob.
         self.hits.clear();
+        self.hit_lines.clear();
         if bytes.is_empty() {
             return false;
         }
@@ -166,7 +166,6 @@ impl<'r> Scanner<'r> {
         }
         // The line of each hit, found once (hits are in offset order, so
         // each byte is searched for newlines about once in all).
-        self.hit_lines.clear();
         let mut line = (0, 0);
         let mut known = false;
         for h in &self.hits {
