@@ -29,7 +29,8 @@ pub fn file_change(path: &str, commit: Option<&str>) -> Option<SuppressionChange
 
 /// Records the inline markers on the added lines (1-based, half-open ranges)
 /// of a file: the marker and what follows it, never the text before it, which
-/// may hold the secret.
+/// may hold the secret. Callers check `inline::has_marker` on the whole file
+/// first, before computing the added lines.
 pub fn added_markers(
     path: &str,
     data: &[u8],
@@ -37,9 +38,6 @@ pub fn added_markers(
     commit: Option<&str>,
     out: &mut Vec<SuppressionChange>,
 ) {
-    if !inline::has_marker(data) {
-        return;
-    }
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {
         let n = i + 1;
         if !added.iter().any(|r| r.contains(&n)) || !inline::has_marker(line) {
