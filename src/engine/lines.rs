@@ -71,6 +71,64 @@ impl Utf16Columns {
     }
 }
 
+/// The newline offsets of one blob, for line arithmetic by lookup: built
+/// with one pass when a blob first needs lines beyond a hit's own, and kept
+/// (emptied) for the next blob so its allocation is reused.
+#[derive(Debug, Default)]
+pub struct Newlines {
+    at: Vec<usize>,
+    built: bool,
+}
+
+impl Newlines {
+    /// Forgets the blob (keeps the allocation unless it grew large).
+    pub fn clear(&mut self) {
+        if self.at.capacity() > 1 << 20 {
+            self.at = Vec::new();
+        }
+        self.at.clear();
+        self.built = false;
+    }
+
+    /// Indexes `bytes` unless already done since the last `clear`.
+    pub fn build(&mut self, bytes: &[u8]) {
+        if !self.built {
+            self.at.extend(memchr::memchr_iter(b'\n', bytes));
+            self.built = true;
+        }
+    }
+
+    /// Newlines before `pos`: the 0-based line holding `pos`.
+    fn line_of(&self, pos: usize) -> usize {
+        self.at.partition_point(|&p| p < pos)
+    }
+
+    /// Start offset of 0-based line `line`.
+    fn line_start(&self, line: usize) -> usize {
+        if line == 0 { 0 } else { self.at[line - 1] + 1 }
+    }
+
+    /// The offset of the first newline at or after `pos`, or `len`.
+    pub fn newline_at(&self, pos: usize, len: usize) -> usize {
+        self.at.get(self.line_of(pos)).copied().unwrap_or(len)
+    }
+
+    /// What `around(bytes, span, n)` gives, by lookup (`build` first, with
+    /// the same bytes; `len` is their length).
+    pub fn around(
+        &self,
+        len: usize,
+        span: std::ops::Range<usize>,
+        n: usize,
+    ) -> std::ops::Range<usize> {
+        let first = self.line_of(span.start.min(len));
+        let start = self.line_start(first.saturating_sub(n));
+        let last = self.line_of(span.end.min(len)) + n;
+        let end = self.at.get(last).map_or(len, |&p| p + 1);
+        start..end
+    }
+}
+
 /// The byte range of the `n` lines before and after the line holding `span`.
 pub fn around(bytes: &[u8], span: std::ops::Range<usize>, n: usize) -> std::ops::Range<usize> {
     let mut start = span.start.min(bytes.len());
@@ -103,6 +161,39 @@ pub fn around(bytes: &[u8], span: std::ops::Range<usize>, n: usize) -> std::ops:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newline_table_agrees_with_searching() {
+        // Pseudo-random blobs of short lines, empty lines and no final newline.
+        let mut seed = 7u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as usize
+        };
+        for round in 0..200 {
+            let len = next() % 60;
+            let bytes: Vec<u8> =
+                (0..len).map(|_| if next() % 4 == 0 { b'\n' } else { b'a' }).collect();
+            let mut table = Newlines::default();
+            table.clear();
+            table.build(&bytes);
+            for _ in 0..20 {
+                let a = next() % (len + 2);
+                let b = a + next() % 8;
+                let n = next() % 4;
+                let span = a.min(len)..b.min(len).max(a.min(len));
+                assert_eq!(
+                    table.around(bytes.len(), span.clone(), n),
+                    around(&bytes, span.clone(), n),
+                    "round {round}: {span:?} n={n} in {:?}",
+                    String::from_utf8_lossy(&bytes)
+                );
+                let p = a.min(len);
+                let want = memchr::memchr(b'\n', &bytes[p..]).map_or(len, |q| p + q);
+                assert_eq!(table.newline_at(p, len), want);
+            }
+        }
+    }
 
     #[test]
     fn locate_lines_and_columns() {

@@ -78,6 +78,9 @@ pub struct Scanner<'r> {
     hit_lines: Vec<(usize, usize)>,
     candidates: Vec<usize>,
     windows: Vec<Range<usize>>,
+    /// The blob's newlines, indexed when a rule first reaches past a hit's
+    /// own line.
+    newlines: lines::Newlines,
 }
 
 impl<'r> Scanner<'r> {
@@ -92,6 +95,7 @@ impl<'r> Scanner<'r> {
             hit_lines: Vec::new(),
             candidates: Vec::new(),
             windows: Vec::new(),
+            newlines: lines::Newlines::default(),
         }
     }
 
@@ -157,6 +161,7 @@ impl<'r> Scanner<'r> {
         // Cleared first: `decode_windows` reads the hits of this blob.
         self.hits.clear();
         self.hit_lines.clear();
+        self.newlines.clear();
         if bytes.is_empty() {
             return false;
         }
@@ -254,16 +259,19 @@ impl<'r> Scanner<'r> {
             if same.is_some_and(|(hit_nl, reach_nl)| start <= hit_nl && reach_end <= reach_nl) {
                 continue;
             }
+            // Lines by lookup: searching for each hit's `reach` lines would
+            // cost more than indexing the whole blob once.
+            self.newlines.build(bytes);
+            let len = bytes.len();
             let w = if multiline {
-                lines::around(bytes, start..reach_end, reach + 1)
+                self.newlines.around(len, start..reach_end, reach + 1)
             } else {
-                let w = lines::around(bytes, start..start, reach);
+                let w = self.newlines.around(len, start..start, reach);
                 w.start.saturating_sub(back)..w.end
             };
-            let newline_at =
-                |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-            let hit_nl = newline_at(start);
-            let reach_nl = if reach_end <= hit_nl { hit_nl } else { newline_at(reach_end) };
+            let hit_nl = self.newlines.newline_at(start, len);
+            let reach_nl =
+                if reach_end <= hit_nl { hit_nl } else { self.newlines.newline_at(reach_end, len) };
             same = Some((hit_nl, reach_nl));
             push_merged(&mut self.windows, w);
         }
