@@ -71,62 +71,31 @@ impl Utf16Columns {
     }
 }
 
-/// The newline offsets of one blob, for line arithmetic by lookup: built
-/// with one pass when a blob first needs lines beyond a hit's own, and kept
-/// (emptied) for the next blob so its allocation is reused.
-#[derive(Debug, Default)]
-pub struct Newlines {
-    at: Vec<usize>,
-    built: bool,
+/// The start of the line `n` lines above the line starting at `line_start`
+/// (0 past the first line).
+pub fn start_before(bytes: &[u8], line_start: usize, n: usize) -> usize {
+    let mut start = line_start;
+    for _ in 0..n {
+        if start == 0 {
+            break;
+        }
+        // `start - 1` is the newline ending the line above.
+        start = memchr::memrchr(b'\n', &bytes[..start - 1]).map_or(0, |p| p + 1);
+    }
+    start
 }
 
-impl Newlines {
-    /// Forgets the blob (keeps the allocation unless it grew large).
-    pub fn clear(&mut self) {
-        if self.at.capacity() > 1 << 20 {
-            self.at = Vec::new();
+/// The end (after its newline) of the line `n` lines below the line whose
+/// newline is at `nl` (`bytes.len()` for the last line).
+pub fn end_after(bytes: &[u8], nl: usize, n: usize) -> usize {
+    let mut nl = nl;
+    for _ in 0..n {
+        if nl >= bytes.len() {
+            break;
         }
-        self.at.clear();
-        self.built = false;
+        nl = memchr::memchr(b'\n', &bytes[nl + 1..]).map_or(bytes.len(), |p| nl + 1 + p);
     }
-
-    /// Indexes `bytes` unless already done since the last `clear`.
-    pub fn build(&mut self, bytes: &[u8]) {
-        if !self.built {
-            self.at.extend(memchr::memchr_iter(b'\n', bytes));
-            self.built = true;
-        }
-    }
-
-    /// Newlines before `pos`: the 0-based line holding `pos`.
-    fn line_of(&self, pos: usize) -> usize {
-        self.at.partition_point(|&p| p < pos)
-    }
-
-    /// Start offset of 0-based line `line`.
-    fn line_start(&self, line: usize) -> usize {
-        if line == 0 { 0 } else { self.at[line - 1] + 1 }
-    }
-
-    /// The offset of the first newline at or after `pos`, or `len`.
-    pub fn newline_at(&self, pos: usize, len: usize) -> usize {
-        self.at.get(self.line_of(pos)).copied().unwrap_or(len)
-    }
-
-    /// What `around(bytes, span, n)` gives, by lookup (`build` first, with
-    /// the same bytes; `len` is their length).
-    pub fn around(
-        &self,
-        len: usize,
-        span: std::ops::Range<usize>,
-        n: usize,
-    ) -> std::ops::Range<usize> {
-        let first = self.line_of(span.start.min(len));
-        let start = self.line_start(first.saturating_sub(n));
-        let last = self.line_of(span.end.min(len)) + n;
-        let end = self.at.get(last).map_or(len, |&p| p + 1);
-        start..end
-    }
+    if nl < bytes.len() { nl + 1 } else { bytes.len() }
 }
 
 /// The byte range of the `n` lines before and after the line holding `span`.
@@ -163,34 +132,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newline_table_agrees_with_searching() {
+    fn lines_before_and_after_agree_with_around() {
         // Pseudo-random blobs of short lines, empty lines and no final newline.
         let mut seed = 7u32;
         let mut next = move || {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
             (seed >> 16) as usize
         };
-        for round in 0..200 {
+        for round in 0..300 {
             let len = next() % 60;
             let bytes: Vec<u8> =
                 (0..len).map(|_| if next() % 4 == 0 { b'\n' } else { b'a' }).collect();
-            let mut table = Newlines::default();
-            table.clear();
-            table.build(&bytes);
             for _ in 0..20 {
-                let a = next() % (len + 2);
-                let b = a + next() % 8;
+                let at = next() % (len + 1);
                 let n = next() % 4;
-                let span = a.min(len)..b.min(len).max(a.min(len));
+                let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+                let nl = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |p| at + p);
                 assert_eq!(
-                    table.around(bytes.len(), span.clone(), n),
-                    around(&bytes, span.clone(), n),
-                    "round {round}: {span:?} n={n} in {:?}",
+                    start_before(&bytes, line_start, n)..end_after(&bytes, nl, n),
+                    around(&bytes, at..at, n),
+                    "round {round}: at {at} n={n} in {:?}",
                     String::from_utf8_lossy(&bytes)
                 );
-                let p = a.min(len);
-                let want = memchr::memchr(b'\n', &bytes[p..]).map_or(len, |q| p + q);
-                assert_eq!(table.newline_at(p, len), want);
             }
         }
     }

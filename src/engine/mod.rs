@@ -78,9 +78,6 @@ pub struct Scanner<'r> {
     hit_lines: Vec<(usize, usize)>,
     candidates: Vec<usize>,
     windows: Vec<Range<usize>>,
-    /// The blob's newlines, indexed when a rule first reaches past a hit's
-    /// own line.
-    newlines: lines::Newlines,
 }
 
 impl<'r> Scanner<'r> {
@@ -95,7 +92,6 @@ impl<'r> Scanner<'r> {
             hit_lines: Vec::new(),
             candidates: Vec::new(),
             windows: Vec::new(),
-            newlines: lines::Newlines::default(),
         }
     }
 
@@ -161,7 +157,6 @@ impl<'r> Scanner<'r> {
         // Cleared first: `decode_windows` reads the hits of this blob.
         self.hits.clear();
         self.hit_lines.clear();
-        self.newlines.clear();
         if bytes.is_empty() {
             return false;
         }
@@ -241,37 +236,35 @@ impl<'r> Scanner<'r> {
         // line again (otherwise many hits on one long line, as in minified
         // files, would each scan the whole line: quadratic).
         let mut same: Option<(usize, usize)> = None;
+        let len = bytes.len();
         for &ix in hits {
             let start = self.hits[ix as usize].start;
-            if reach == 0 && !multiline {
-                // The hit's own line, known from `scan_into`.
+            if !multiline {
+                // The hit's own line, known from `scan_into`, widened by
+                // `reach` lines each way.
                 let (line_start, nl) = self.hit_lines[ix as usize];
                 if same.is_some_and(|(hit_nl, _)| hit_nl == nl) {
                     continue;
                 }
                 same = Some((nl, nl));
-                let end = if nl < bytes.len() { nl + 1 } else { nl };
-                push_merged(&mut self.windows, line_start.saturating_sub(back)..end);
+                // A hit whose line starts inside the last window extends it:
+                // where the new window starts does not matter then.
+                let inside = self.windows.last().is_some_and(|w| line_start <= w.end);
+                let first =
+                    if inside { line_start } else { lines::start_before(bytes, line_start, reach) };
+                let end = lines::end_after(bytes, nl, reach);
+                push_merged(&mut self.windows, first.saturating_sub(back)..end);
                 continue;
             }
-            let reach_end =
-                if multiline { (start + MULTILINE_REACH).min(bytes.len()) } else { start };
+            let reach_end = (start + MULTILINE_REACH).min(len);
             if same.is_some_and(|(hit_nl, reach_nl)| start <= hit_nl && reach_end <= reach_nl) {
                 continue;
             }
-            // Lines by lookup: searching for each hit's `reach` lines would
-            // cost more than indexing the whole blob once.
-            self.newlines.build(bytes);
-            let len = bytes.len();
-            let w = if multiline {
-                self.newlines.around(len, start..reach_end, reach + 1)
-            } else {
-                let w = self.newlines.around(len, start..start, reach);
-                w.start.saturating_sub(back)..w.end
-            };
-            let hit_nl = self.newlines.newline_at(start, len);
-            let reach_nl =
-                if reach_end <= hit_nl { hit_nl } else { self.newlines.newline_at(reach_end, len) };
+            let w = lines::around(bytes, start..reach_end, reach + 1);
+            let newline_at =
+                |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(len, |p| at + p);
+            let hit_nl = self.hit_lines[ix as usize].1;
+            let reach_nl = if reach_end <= hit_nl { hit_nl } else { newline_at(reach_end) };
             same = Some((hit_nl, reach_nl));
             push_merged(&mut self.windows, w);
         }
