@@ -27,27 +27,38 @@ static B64: [bool; 256] = {
 };
 
 /// The runs of base64 characters (with up to two `=` of padding) at least
-/// `MIN_RUN` long. A table-driven loop: one pass, no regex, no reverse search.
+/// `MIN_RUN` long. A table-driven loop, no regex: it looks at the byte
+/// `MIN_RUN - 1` ahead first, and when that one cannot be in a run, no run
+/// starts before it (most text is short words, so most bytes are skipped).
 fn runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    // Runs start at or after `i`, which follows a non-base64 byte, the
+    // padding of a run, or the blob's start.
     let mut i = 0;
     std::iter::from_fn(move || {
         let n = bytes.len();
         loop {
-            while i < n && !B64[bytes[i] as usize] {
-                i += 1;
-            }
-            if i >= n {
+            let probe = i + MIN_RUN - 1;
+            if probe >= n {
                 return None;
             }
-            let start = i;
-            while i < n && B64[bytes[i] as usize] {
+            if !B64[usize::from(bytes[probe])] {
+                i = probe + 1;
+                continue;
+            }
+            // The block around `probe`, not reaching back before `i`.
+            let mut start = probe;
+            while start > i && B64[usize::from(bytes[start - 1])] {
+                start -= 1;
+            }
+            let mut end = probe + 1;
+            while end < n && B64[usize::from(bytes[end])] {
+                end += 1;
+            }
+            i = end;
+            while i < n && i - end < 2 && bytes[i] == b'=' {
                 i += 1;
             }
-            let body = i;
-            while i < n && i - body < 2 && bytes[i] == b'=' {
-                i += 1;
-            }
-            if body - start >= MIN_RUN {
+            if end - start >= MIN_RUN {
                 return Some(start..i);
             }
         }
@@ -126,6 +137,56 @@ mod tests {
         let text = b"a: dXNlcjpwYXNzd29yZDEyMw==, short abc, x=Zm9vYmFyYmF6cXV4cXV1eA";
         let found: Vec<&[u8]> = super::runs(text).map(|r| &text[r]).collect();
         assert_eq!(found, vec![&b"dXNlcjpwYXNzd29yZDEyMw=="[..], b"Zm9vYmFyYmF6cXV4cXV1eA"]);
+    }
+
+    /// The runs the slow way: every maximal block of base64 bytes, with up
+    /// to two `=` after it, kept when the block is `MIN_RUN` long.
+    fn runs_naive(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !super::B64[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && super::B64[usize::from(bytes[i])] {
+                i += 1;
+            }
+            let body = i;
+            while i < bytes.len() && i - body < 2 && bytes[i] == b'=' {
+                i += 1;
+            }
+            if body - start >= super::MIN_RUN {
+                out.push(start..i);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_ahead_finds_the_runs_a_full_pass_finds() {
+        let mut seed = 11u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as usize
+        };
+        for round in 0..500 {
+            // Blocks of 0 to 40 base64 bytes between separators and padding.
+            let mut bytes = Vec::new();
+            while bytes.len() < 120 {
+                let block = next() % 41;
+                bytes.extend((0..block).map(|_| b"aZ09+/_-"[next() % 8]));
+                bytes.extend(&b"= ==,\n"[next() % 5..][..1 + next() % 2]);
+            }
+            let fast: Vec<_> = super::runs(&bytes).collect();
+            assert_eq!(
+                fast,
+                runs_naive(&bytes),
+                "round {round}: {:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
     }
 
     #[test]
