@@ -80,6 +80,17 @@ pub fn read_regular(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result
     if meta.len() > max {
         return Ok(Read::TooLarge(Some(meta.len())));
     }
+    let size = meta.len();
+    if size > 0 {
+        // The size the file had when opened, and no read past it to find
+        // the end (a syscall per file): a file that grows while it is read
+        // is scanned as it was when opened; one that shrinks, up to its end.
+        buf.reserve(usize::try_from(size).unwrap_or(usize::MAX));
+        file.take(size).read_to_end(buf)?;
+        return Ok(Read::Whole);
+    }
+    // Size 0: empty, or a file whose size is not known ahead (procfs, some
+    // FUSE file systems): read to its end, up to the limit.
     file.take(max + 1).read_to_end(buf)?;
     if buf.len() as u64 > max {
         buf.clear();
