@@ -148,7 +148,7 @@ where
         .parents(respect)
         .require_git(false)
         .follow_links(false)
-        .threads(cfg.threads)
+        .threads(walkers(rayon::current_num_threads()))
         .filter_entry(|e| e.file_name() != ".git");
     let max = cfg.max_file_size;
     let sink = &sink;
@@ -237,6 +237,14 @@ fn to_scan(
         return None;
     }
     Some(entry.into_path())
+}
+
+/// Walker threads for `threads` scanning threads (rayon's, which
+/// `--threads` sets): one per eight. Listing a
+/// file costs about a twentieth of scanning it, and a second walker on two
+/// cores only takes time from the scan (measured: 2-3% slower).
+fn walkers(threads: usize) -> usize {
+    threads.div_ceil(8)
 }
 
 /// Files listed per hand-off from the walk to the workers.
