@@ -166,11 +166,7 @@ mod tests {
 
     #[test]
     fn skipping_ahead_finds_the_runs_a_full_pass_finds() {
-        let mut seed = 11u32;
-        let mut next = move || {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (seed >> 16) as usize
-        };
+        let mut next = crate::engine::test_rng(11);
         for round in 0..500 {
             // Blocks of 0 to 40 base64 bytes between separators and padding.
             let mut bytes = Vec::new();

@@ -134,11 +134,7 @@ mod tests {
     #[test]
     fn lines_before_and_after_agree_with_around() {
         // Pseudo-random blobs of short lines, empty lines and no final newline.
-        let mut seed = 7u32;
-        let mut next = move || {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (seed >> 16) as usize
-        };
+        let mut next = crate::engine::test_rng(7);
         for round in 0..300 {
             let len = next() % 60;
             let bytes: Vec<u8> =

@@ -271,6 +271,16 @@ impl<'r> Scanner<'r> {
     }
 }
 
+/// A small deterministic generator for the engine's randomised tests.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u32) -> impl FnMut() -> usize {
+    let mut seed = seed;
+    move || {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (seed >> 16) as usize
+    }
+}
+
 /// How far forward (bytes) from a decode hint base64 runs are decoded.
 pub const DECODE_REACH: usize = 4 * 1024;
 
