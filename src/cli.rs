@@ -387,9 +387,7 @@ fn scan_report(
             bail!("{}: no such file or directory", p.display());
         }
     }
-    if cfg.threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build_global().ok();
-    }
+    set_threads(cfg.threads);
     let target =
         cfg.paths.iter().find(|p| p.as_os_str() != "-").cloned().unwrap_or_else(|| ".".into());
     let project = load_project(cfg.config_file.as_deref(), &target)?;
@@ -507,6 +505,7 @@ fn set_threads(threads: usize) {
 fn run_staged(repo: Option<PathBuf>, args: ScanArgs, out: OutputArgs) -> Result<ExitStatus> {
     let baseline = load_baseline(args.baseline.as_deref())?;
     let cfg = scan_config(Vec::new(), &args, out.show_secrets);
+    set_threads(cfg.threads);
     let git = staged::open_repository(repo.as_deref())?;
     let project = repo_project(cfg.config_file.as_deref(), &git)?;
     let rules = load_rules(&cfg.rule_files, Some(&project))?;
