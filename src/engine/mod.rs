@@ -128,18 +128,22 @@ impl<'r> Scanner<'r> {
         // later hint on that line gives the same window (many hints on one
         // long line must not each search that line again).
         let mut last_line = None;
-        for (h, &(_, nl)) in self.hits.iter().zip(&self.hit_lines) {
-            let end = match self.rules.prefilter.hint(h.keyword) {
+        for (h, &(line_start, nl)) in self.hits.iter().zip(&self.hit_lines) {
+            let end_nl = match self.rules.prefilter.hint(h.keyword) {
                 prefilter::Hint::No => continue,
                 prefilter::Hint::Line if last_line == Some(nl) => continue,
-                prefilter::Hint::Line => h.start,
-                prefilter::Hint::Block => (h.start + DECODE_REACH).min(bytes.len()),
+                prefilter::Hint::Line => nl,
+                prefilter::Hint::Block => {
+                    let end = (h.start + DECODE_REACH).min(bytes.len());
+                    memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |p| end + p)
+                }
             };
             if windows.last().is_some_and(|w: &Range<usize>| h.start + DECODE_REACH / 2 < w.end) {
                 continue;
             }
             last_line = Some(nl);
-            push_merged(&mut windows, lines::around(bytes, h.start..end, 1));
+            let w = lines::start_before(bytes, line_start, 1)..lines::end_after(bytes, end_nl, 1);
+            push_merged(&mut windows, w);
         }
         windows
     }
@@ -236,37 +240,29 @@ impl<'r> Scanner<'r> {
         // line again (otherwise many hits on one long line, as in minified
         // files, would each scan the whole line: quadratic).
         let mut same: Option<(usize, usize)> = None;
-        let len = bytes.len();
+        // Lines each way: a multi-line pattern also reaches one line back.
+        let n = if multiline { reach + 1 } else { reach };
         for &ix in hits {
             let start = self.hits[ix as usize].start;
-            if !multiline {
-                // The hit's own line, known from `scan_into`, widened by
-                // `reach` lines each way.
-                let (line_start, nl) = self.hit_lines[ix as usize];
-                if same.is_some_and(|(hit_nl, _)| hit_nl == nl) {
-                    continue;
-                }
-                same = Some((nl, nl));
-                // A hit whose line starts inside the last window extends it:
-                // where the new window starts does not matter then.
-                let inside = self.windows.last().is_some_and(|w| line_start <= w.end);
-                let first =
-                    if inside { line_start } else { lines::start_before(bytes, line_start, reach) };
-                let end = lines::end_after(bytes, nl, reach);
-                push_merged(&mut self.windows, first.saturating_sub(back)..end);
+            // The hit's own line, known from `scan_into`.
+            let (line_start, hit_nl) = self.hit_lines[ix as usize];
+            let reach_end =
+                if multiline { (start + MULTILINE_REACH).min(bytes.len()) } else { start };
+            if same.is_some_and(|(hit, reach)| start <= hit && reach_end <= reach) {
                 continue;
             }
-            let reach_end = (start + MULTILINE_REACH).min(len);
-            if same.is_some_and(|(hit_nl, reach_nl)| start <= hit_nl && reach_end <= reach_nl) {
-                continue;
-            }
-            let w = lines::around(bytes, start..reach_end, reach + 1);
-            let newline_at =
-                |at: usize| memchr::memchr(b'\n', &bytes[at..]).map_or(len, |p| at + p);
-            let hit_nl = self.hit_lines[ix as usize].1;
-            let reach_nl = if reach_end <= hit_nl { hit_nl } else { newline_at(reach_end) };
+            let reach_nl = if reach_end <= hit_nl {
+                hit_nl
+            } else {
+                memchr::memchr(b'\n', &bytes[reach_end..]).map_or(bytes.len(), |p| reach_end + p)
+            };
             same = Some((hit_nl, reach_nl));
-            push_merged(&mut self.windows, w);
+            // A hit whose line starts inside the last window extends it:
+            // where the new window starts does not matter then.
+            let inside = self.windows.last().is_some_and(|w| line_start <= w.end);
+            let first = if inside { line_start } else { lines::start_before(bytes, line_start, n) };
+            let end = lines::end_after(bytes, reach_nl, n);
+            push_merged(&mut self.windows, first.saturating_sub(back)..end);
         }
     }
 }
