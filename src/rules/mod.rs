@@ -186,12 +186,6 @@ impl Rule {
     pub fn line_span(&self) -> LineSpan {
         *self.spans_lines.get_or_init(|| newline_span(self.regex.as_str()))
     }
-
-    /// Whether a match of this rule can span lines. Rules whose matches
-    /// cannot are run only on the lines holding their keywords.
-    pub fn can_span_lines(&self) -> bool {
-        self.line_span() == LineSpan::Any
-    }
 }
 
 /// Where a pattern's matches can hold a `\n` byte.
