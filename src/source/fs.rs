@@ -139,6 +139,8 @@ where
         builder.add(r);
     }
     let respect = !cfg.no_ignore;
+    // Rayon's pool, which `--threads` sets before the scan.
+    let threads = rayon::current_num_threads();
     builder
         .hidden(false)
         .ignore(respect)
@@ -148,7 +150,7 @@ where
         .parents(respect)
         .require_git(false)
         .follow_links(false)
-        .threads(walkers(rayon::current_num_threads()))
+        .threads(walkers(threads))
         .filter_entry(|e| e.file_name() != ".git");
     let max = cfg.max_file_size;
     let sink = &sink;
@@ -156,7 +158,7 @@ where
     // walker visits a directory's files on the thread that read it, so
     // scanning in its callback would leave one core busy on a large flat
     // directory.)
-    if cfg.threads == 1 {
+    if threads == 1 {
         // One thread: walk and scan in turn, with no hand-off at all.
         let mut w = Worker {
             scanner: detector.scanner(),
